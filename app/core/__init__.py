@@ -1,0 +1,1 @@
+"""Pure core types shared by every layer (no Qt, no TensorFlow)."""

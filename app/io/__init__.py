@@ -1,0 +1,1 @@
+"""Readers for training logs and model files (pure Python: no Qt, no TensorFlow)."""

@@ -1,0 +1,1 @@
+"""One module per format; the list lives in ``app.io.registry``."""
