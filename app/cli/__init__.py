@@ -32,9 +32,13 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--demo",
         action="store_true",
-        help="open the bundled sample failing run (prints what was read)",
+        help="open the app on the bundled sample failing run (without a display: print its diagnosis)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", help="open the desktop app (the default without a command)",
+                         description="Open the desktop app, optionally with files or folders.")
+    gui.add_argument("paths", nargs="*", metavar="PATH", help="logs, model files or folders to open")
 
     inspect = sub.add_parser(
         "inspect",
@@ -52,6 +56,37 @@ def _build_parser() -> argparse.ArgumentParser:
                          help="a file, a folder, or - for standard input")
     inspect.add_argument("--format", choices=("text", "json"), default="text",
                          help="output format (default: text)")
+
+    diagnose = sub.add_parser(
+        "diagnose",
+        help="diagnose a training run: symptoms, ranked likely causes, evidence and fixes",
+        description=(
+            "Read any mix of training logs, model files and folders (recognized by content), "
+            "group the logs of the same run, and print the symptoms seen in the curves and the "
+            "likely causes, most likely first, with their evidence and fixes. Exit 0 whatever "
+            "the diagnosis; 2 for unreadable input."
+        ),
+    )
+    diagnose.add_argument("paths", nargs="+", metavar="PATH",
+                          help="a log, a model file, a folder, or - for standard input")
+    diagnose.add_argument("--format", choices=("text", "json"), default="text",
+                          help="output format (default: text)")
+    diagnose.add_argument("-o", "--output", metavar="FILE",
+                          help="write to FILE (a new file, written atomically) instead of stdout")
+    diagnose.add_argument("--all", action="store_true",
+                          help="also list the weaker candidates below the reporting threshold")
+    diagnose.add_argument("--lang", default="en", choices=("en", "zh_CN"),
+                          help="language of the explanations (default: en)")
+
+    rules = sub.add_parser("rules", help="list the symptoms and causes TrainDoc knows",
+                           description="List every symptom detector and cause rule.")
+    rules.add_argument("--format", choices=("text", "json", "md"), default="text",
+                       help="text (default), json, or md (the rule reference in docs/rules.md)")
+    rules.add_argument("--lang", default="en", choices=("en", "zh_CN"))
+
+    explain = sub.add_parser("explain", help="explain one symptom or cause id")
+    explain.add_argument("id", help="a symptom or cause id, e.g. final_activation_mismatch")
+    explain.add_argument("--lang", default="en", choices=("en", "zh_CN"))
     return parser
 
 
@@ -63,11 +98,95 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.demo:
         from app.resources import resource_path
 
-        return _inspect([str(resource_path("samples", "demo"))], "text")
+        demo = str(resource_path("samples", "demo"))
+        if not _has_display():
+            print("traindoc: no display found; printing the diagnosis of the sample run instead "
+                  "of opening the window", file=sys.stderr)
+            return _diagnose([demo], "text", None, False, "en")
+        return _gui([], demo=True)
+    if args.command in (None, "gui"):
+        return _gui(getattr(args, "paths", []) or [])
     if args.command == "inspect":
         return _inspect(args.paths, args.format)
+    if args.command == "diagnose":
+        return _diagnose(args.paths, args.format, args.output, args.all, args.lang)
+    if args.command == "rules":
+        from app.cli.catalog import render_catalog
+
+        sys.stdout.write(render_catalog(args.format, args.lang))
+        return EXIT_OK
+    if args.command == "explain":
+        from app.cli.catalog import render_explain
+
+        text = render_explain(args.id, args.lang)
+        if text is None:
+            print(f"traindoc: unknown id {args.id!r}; 'traindoc rules' lists them", file=sys.stderr)
+            return EXIT_INPUT
+        sys.stdout.write(text)
+        return EXIT_OK
     parser.print_help()
     return EXIT_OK
+
+
+def _has_display() -> bool:
+    import os
+
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def _gui(paths: list[str], demo: bool = False) -> int:
+    from app.gui.main import main as gui_main
+
+    return gui_main(paths, demo=demo)
+
+
+def _read_all(paths: list[str]):
+    """Read every path; unreadable ones are reported on stderr. Returns (loaded, failed)."""
+    from app.core.errors import InputError
+    from app.io.load import Loaded, load_paths
+
+    loaded = Loaded()
+    failed = False
+    for path in paths:
+        try:
+            loaded.extend(load_paths([path]))
+        except InputError as error:
+            print(f"traindoc: {error.message()}", file=sys.stderr)
+            failed = True
+    return loaded, failed
+
+
+def _diagnose(paths: list[str], fmt: str, output: str | None, include_all: bool, lang: str) -> int:
+    from app.cli.diagnose_view import render_json, render_text
+    from app.core.files import OutputError, write_atomic
+    from app.rules.engine import diagnose_all
+
+    try:
+        loaded, failed = _read_all(paths)
+    except KeyboardInterrupt:
+        return 130
+    if failed and not (loaded.runs or loaded.models):
+        return EXIT_INPUT
+    cases = diagnose_all(loaded.runs, loaded.models)
+    if fmt == "json":
+        inputs = [{"path": p, "format": r.format, "kind": "run"} for r in loaded.runs for p in r.paths]
+        inputs += [{"path": m.source_path, "format": m.format, "kind": "model"} for m in loaded.models]
+        text = json.dumps(render_json(cases, inputs, lang, include_all), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = render_text(cases, lang, include_all)
+    if output:
+        try:
+            write_atomic(output, text, inputs=[p for p in paths if p != "-"])
+        except (OutputError, OSError) as error:
+            print(f"traindoc: {error}", file=sys.stderr)
+            return EXIT_INPUT
+    else:
+        sys.stdout.write(text)
+    return EXIT_INPUT if failed else EXIT_OK
 
 
 def _inspect(paths: list[str], fmt: str) -> int:

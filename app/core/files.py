@@ -1,0 +1,51 @@
+"""Writing outputs: always a new file, atomically, never over an input.
+
+Everything TrainDoc writes (reports, patched models, training configs) goes through
+:func:`write_atomic`: the data lands in a temporary file in the target folder and is moved
+into place with ``os.replace``, so a crash leaves either the old file or the new one, never
+half a file. Paths that were inputs of the session are refused.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Iterable
+
+
+class OutputError(Exception):
+    """An output that must not or cannot be written (it would overwrite an input, ...)."""
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def write_atomic(path: str | os.PathLike, data: bytes | str, *, inputs: Iterable[str] = (),
+                 encoding: str = "utf-8") -> str:
+    """Write ``data`` to ``path`` atomically; refuse if ``path`` is one of ``inputs``."""
+    path = os.fspath(path)
+    for source in inputs:
+        if os.path.exists(path) and same_file(path, source):
+            raise OutputError(f"{path}: refusing to overwrite an input file; choose a new file name")
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    if not os.path.isdir(folder):
+        raise OutputError(f"{path}: the folder {folder} does not exist")
+    payload = data.encode(encoding) if isinstance(data, str) else data
+    handle, temp = tempfile.mkstemp(prefix=".traindoc-", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+    return path

@@ -1,0 +1,382 @@
+"""The main window: composition of the curves, findings, model and runs panels, menus.
+
+Behaviour lives in :class:`~app.gui.session.Session` (loading, diagnosis) and in the
+panels; the window wires them and turns user gestures (drop, paste, menus) into session
+calls. Collaborators are passed in (settings, session), so tests build it with a temporary
+settings file.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QEvent, QMimeData, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.gui.i18n import LANGUAGES, install_language
+from app.gui.plots.curve_panel import CurvePanel
+from app.gui.session import Session
+from app.gui.settings import Settings
+from app.gui.views.dialogs import AboutDialog, PasteDialog
+from app.gui.views.findings_view import FindingsPanel
+from app.gui.views.model_view import ModelView
+from app.resources import resource_path
+
+FILE_FILTER = "Training logs and models (*.txt *.log *.csv *.tsv *.json *.keras *.h5 *.hdf5 *tfevents*);;All files (*)"
+
+
+class ErrorBanner(QFrame):
+    """A dismissible message at the top of the window (never a blocking dialog)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("error_banner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("#error_banner { background: #fdecea; border: 1px solid #f5c2c0; }"
+                           "#error_banner QLabel { color: #611a15; }")
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton(self)
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.messages: list[str] = []
+        self.hide()
+
+    def add(self, message: str) -> None:
+        self.messages = (self.messages + [message])[-5:]
+        self.label.setText("\n".join(self.messages))
+        self.show()
+
+    def clear(self) -> None:
+        self.messages = []
+        self.hide()
+
+
+class MainWindow(QMainWindow):
+    language_changed = Signal(str)  #: the UI language after a switch
+
+    def __init__(self, settings: Settings, session: Session | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.session = session or Session(self)
+        self.lang = settings.language if settings.language in LANGUAGES else "en"
+        self.setObjectName("main_window")
+        self.setAcceptDrops(True)
+        self.setWindowIcon(QIcon(str(resource_path("icons", "traindoc.svg"))))
+        self.resize(1280, 820)
+
+        self.curves = CurvePanel(self)
+        self.banner = ErrorBanner(self)
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.curves, 1)
+        self.setCentralWidget(central)
+
+        self.findings = FindingsPanel(self)
+        self.findings.lang = self.lang
+        self.model_view = ModelView(self)
+        self.run_list = QListWidget(self)
+        self.run_list.setObjectName("open_items")
+        self.findings_dock = self._dock("findings_dock", self.findings, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.model_dock = self._dock("model_dock", self.model_view, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.runs_dock = self._dock("runs_dock", self.run_list, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.findings_dock, self.model_dock)
+        self.findings_dock.raise_()
+
+        self.progress = QProgressBar(self)
+        self.progress.setMaximumWidth(220)
+        self.progress.setRange(0, 1000)
+        self.progress.hide()
+        self.cancel_button = QPushButton(self)
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self.session.cancel)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.cancel_button)
+
+        self._build_actions()
+        self._build_menus()
+        self._connect()
+        self.retranslate()
+        if settings.geometry is not None:
+            self.restoreGeometry(settings.geometry)
+        if settings.window_state is not None:
+            self.restoreState(settings.window_state)
+        self.curves.set_log_y(settings.log_y)
+
+    # -- building --------------------------------------------------------------------------
+    def _dock(self, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, name: str, slot, shortcut=None, checkable: bool = False) -> QAction:
+        action = QAction(self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.open_action = self._action("open", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.paste_action = self._action("paste", self.paste_clipboard, QKeySequence.StandardKey.Paste)
+        self.paste_box_action = self._action("paste_box", self.paste_dialog, "Ctrl+Shift+V")
+        self.close_all_action = self._action("close_all", self.session.close_all, "Ctrl+Shift+W")
+        self.quit_action = self._action("quit", self.close, QKeySequence.StandardKey.Quit)
+        self.log_y_action = self._action("log_y", self._toggle_log_y, "Ctrl+L", checkable=True)
+        self.log_y_action.setChecked(self.settings.log_y)
+        self.reset_view_action = self._action("reset_view", self.curves.reset_view, "Ctrl+0")
+        self.about_action = self._action("about", self.about, QKeySequence.StandardKey.HelpContents)
+        self.language_group = QActionGroup(self)
+        self.language_actions: dict[str, QAction] = {}
+        for code, label in LANGUAGES.items():
+            action = QAction(label, self)
+            action.setObjectName(f"language_{code}")
+            action.setCheckable(True)
+            action.setChecked(code == self.lang)
+            action.triggered.connect(lambda _=False, c=code: self.set_language(c))
+            self.language_group.addAction(action)
+            self.language_actions[code] = action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.file_menu = bar.addMenu("")
+        self.file_menu.addAction(self.open_action)
+        self.recent_menu = self.file_menu.addMenu("")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.file_menu.addAction(self.paste_box_action)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.close_all_action)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.quit_action)
+        self.edit_menu = bar.addMenu("")
+        self.edit_menu.addAction(self.paste_action)
+        self.view_menu = bar.addMenu("")
+        self.view_menu.addAction(self.log_y_action)
+        self.view_menu.addAction(self.reset_view_action)
+        self.view_menu.addSeparator()
+        for dock in (self.findings_dock, self.model_dock, self.runs_dock):
+            self.view_menu.addAction(dock.toggleViewAction())
+        self.language_menu = bar.addMenu("")
+        for action in self.language_actions.values():
+            self.language_menu.addAction(action)
+        self.help_menu = bar.addMenu("")
+        self.help_menu.addAction(self.about_action)
+
+    def _connect(self) -> None:
+        s = self.session
+        s.contents_changed.connect(self._on_contents)
+        s.diagnosis_ready.connect(self._on_diagnosis)
+        s.error_occurred.connect(self.show_error)
+        s.busy.connect(self._on_busy)
+        s.paths_opened.connect(self._remember)
+        self.findings.evidence_selected.connect(self.show_evidence)
+        self.findings.fix_requested.connect(self._on_fix)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("TrainDoc — training run diagnosis"))
+        self.open_action.setText(self.tr("&Open…"))
+        self.paste_action.setText(self.tr("&Paste log"))
+        self.paste_box_action.setText(self.tr("Paste log &text…"))
+        self.close_all_action.setText(self.tr("&Close all"))
+        self.quit_action.setText(self.tr("&Quit"))
+        self.log_y_action.setText(self.tr("&Logarithmic loss axis"))
+        self.reset_view_action.setText(self.tr("&Reset zoom"))
+        self.about_action.setText(self.tr("&About TrainDoc"))
+        self.file_menu.setTitle(self.tr("&File"))
+        self.recent_menu.setTitle(self.tr("Open &Recent"))
+        self.edit_menu.setTitle(self.tr("&Edit"))
+        self.view_menu.setTitle(self.tr("&View"))
+        self.language_menu.setTitle(self.tr("&Language"))
+        self.help_menu.setTitle(self.tr("&Help"))
+        self.findings_dock.setWindowTitle(self.tr("Findings"))
+        self.model_dock.setWindowTitle(self.tr("Model"))
+        self.runs_dock.setWindowTitle(self.tr("Open files"))
+        self.cancel_button.setText(self.tr("Cancel"))
+        self.statusBar().showMessage(self.tr("Drop training logs, model files or folders here, or paste a log (Ctrl+V)."))
+        self.curves.retranslate()
+        self.findings.set_language(self.lang)
+        self.model_view.retranslate()
+
+    # -- user intent -----------------------------------------------------------------------
+    def open_paths(self, paths: list[str]) -> None:
+        self.session.open_paths(paths)
+
+    def open_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, self.tr("Open training logs or models"),
+                                                self.settings.last_dir, FILE_FILTER)
+        if paths:
+            self.settings.last_dir = os.path.dirname(paths[0])
+            self.open_paths(paths)
+
+    def paste_clipboard(self) -> None:
+        self.open_mime(QGuiApplication.clipboard().mimeData())
+
+    def paste_dialog(self) -> None:
+        dialog = PasteDialog(self)
+        dialog.setModal(True)
+        dialog.accepted.connect(lambda: self.session.open_text(dialog.text()))
+        dialog.open()
+        self._paste_dialog = dialog  # keep a reference while open (tests use it too)
+
+    def open_mime(self, mime: QMimeData | None) -> bool:
+        """Open what a drop or the clipboard carries: local files/folders, or log text."""
+        if mime is None:
+            return False
+        if mime.hasUrls():
+            paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
+            if paths:
+                self.open_paths(paths)
+                return True
+        if mime.hasText() and mime.text().strip():
+            self.session.open_text(mime.text())
+            return True
+        return False
+
+    def set_language(self, lang: str) -> None:
+        self.lang = install_language(lang)
+        self.settings.language = self.lang
+        self.language_actions[self.lang].setChecked(True)
+        self.retranslate()
+        self.language_changed.emit(self.lang)
+
+    def about(self) -> None:
+        dialog = AboutDialog(self)
+        dialog.open()
+        self._about = dialog
+
+    def show_error(self, message: str) -> None:
+        self.banner.add(message)
+        self.statusBar().showMessage(message, 10_000)
+
+    def show_evidence(self, where: dict) -> None:
+        """Highlight what a selected symptom or piece of evidence points at."""
+        if where.get("layer"):
+            self.model_dock.raise_()
+            self.model_view.select_layer(str(where["layer"]))
+        elif where.get("start") is not None:
+            self.curves.highlight(where.get("metric"), where["start"], where.get("end") or where["start"],
+                                  str(where.get("symptom") or ""))
+
+    def _on_fix(self, fix, finding) -> None:
+        QGuiApplication.clipboard().setText(fix.code or fix.title.render(self.lang))
+        self.statusBar().showMessage(self.tr("Code change copied to the clipboard: {0}").format(
+            fix.title.render(self.lang, fix.params)), 8000)
+
+    def _toggle_log_y(self, on: bool) -> None:
+        self.settings.log_y = on
+        self.curves.set_log_y(on)
+
+    # -- drag and drop ---------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasText():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self.open_mime(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    # -- session results -------------------------------------------------------------------
+    def _on_contents(self) -> None:
+        self.run_list.clear()
+        for run in self.session.runs:
+            item = QListWidgetItem(f"{run.name}  ({run.format}, {run.epoch_count or run.step_count} "
+                                   f"{'epochs' if run.epoch_count else 'steps'})")
+            item.setToolTip("\n".join(run.paths))
+            self.run_list.addItem(item)
+        for model in self.session.models:
+            item = QListWidgetItem(f"{model.name}  ({model.format} model)")
+            item.setToolTip(model.source_path)
+            self.run_list.addItem(item)
+        self.curves.set_runs(self.session.runs)
+        models = self.session.models or [r.model for r in self.session.runs if r.model is not None]
+        self.model_view.set_model(models[0] if models else None)
+
+    def _on_diagnosis(self, cases: list) -> None:
+        symptoms = [s for case in cases for s in case.diagnosis.symptoms]
+        self.curves.set_symptoms(symptoms)
+        self.findings.set_cases(cases)
+        flagged = {str(e.where["layer"]) for case in cases for f in case.diagnosis.reported
+                   for e in f.evidence if e.weight > 0 and e.where.get("layer")}
+        self.model_view.set_model(self.model_view.model, flagged)
+        top = next((c.diagnosis.top() for c in cases if c.diagnosis.top() is not None), None)
+        if top is not None:
+            self.statusBar().showMessage(self.tr("Most likely cause: {0} ({1:.0%})").format(
+                top.title.render(self.lang), top.confidence))
+
+    def _on_busy(self, message: str, fraction: float) -> None:
+        idle = fraction < 0
+        self.progress.setVisible(not idle)
+        self.cancel_button.setVisible(not idle)
+        if not idle:
+            self.progress.setValue(int(1000 * max(0.0, min(1.0, fraction))))
+            if message:
+                self.statusBar().showMessage(message)
+
+    def _remember(self, paths: list[str]) -> None:
+        for path in paths:
+            self.settings.add_recent(path)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_files
+        for path in recent:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_paths([p]))
+        if not recent:
+            action = self.recent_menu.addAction(self.tr("(none)"))
+            action.setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction(self.tr("Clear list"), self.settings.clear_recent)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.LanguageChange and hasattr(self, "file_menu"):
+            QTimer.singleShot(0, self.retranslate)
+        super().changeEvent(event)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.settings.geometry = self.saveGeometry()
+        self.settings.window_state = self.saveState()
+        self.settings.sync()
+        self.session.shutdown()
+        super().closeEvent(event)
+        if event.isAccepted():
+            self.curves.release()

@@ -1,0 +1,291 @@
+"""The curves: one plot per metric family, runs overlaid, symptoms shaded, NaN marked.
+
+- ``Loss`` holds every ``*loss`` series, ``Metrics`` the rest (accuracy ...), and
+  ``Learning rate`` appears when a run logs one. Train is drawn solid, validation dashed,
+  one colour per run.
+- NaN/inf leave a visible break (``connect="finite"``) and a red marker with a vertical line
+  where they began.
+- Symptom ranges are shaded and labeled; :meth:`highlight` shows one range strongly and
+  brings it into view.
+- Million-point series stay fluid: ``clipToView`` plus automatic peak downsampling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from app.core.diagnosis import Symptom
+from app.core.run import Run, Series
+
+RUN_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
+SYMPTOM_BRUSH = (255, 170, 0, 40)
+HIGHLIGHT_BRUSH = (0, 120, 255, 70)
+NAN_COLOUR = "#e4002b"
+
+
+@dataclass
+class Region:
+    symptom: str
+    plot: str
+    start: float
+    end: float
+    item: pg.LinearRegionItem
+    label: pg.TextItem
+
+
+def family(name: str) -> str:
+    base = name[4:] if name.startswith("val_") else name
+    if base.endswith("loss"):
+        return "loss"
+    if base in ("learning_rate", "lr"):
+        return "lr"
+    return "metrics"
+
+
+class CurvePanel(QWidget):
+    """pyqtgraph plots of the open runs."""
+
+    PLOTS = ("loss", "metrics", "lr")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=False)
+        self.view = pg.GraphicsLayoutWidget(self)
+        self.view.setObjectName("curves")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.plots: dict[str, pg.PlotItem] = {}
+        self.items: dict[str, dict[str, pg.PlotDataItem]] = {p: {} for p in self.PLOTS}
+        self.nan_markers: list[tuple[str, float]] = []  # (series label, x where NaN began)
+        self.regions: list[Region] = []
+        self.highlighted: Region | None = None
+        self._nan_items: list = []
+        self._log_y = False
+        self._axis = "epoch"
+        for row, key in enumerate(self.PLOTS):
+            plot = self.view.addPlot(row=row, col=0)
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.addLegend(offset=(-10, 10))
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+            self.plots[key] = plot
+        # x ranges follow each other. Not with pyqtgraph's setXLink: its linked-view path
+        # (ViewBox.screenGeometry) crashes with PySide6 6.12 ("deallocating None").
+        self._syncing = False
+        for plot in self.plots.values():
+            plot.vb.sigXRangeChanged.connect(self._sync_x)
+        self._crosshair: dict[str, pg.InfiniteLine] = {}
+        self.readout = pg.TextItem(anchor=(0, 0), color="#444")
+        self.plots["loss"].addItem(self.readout, ignoreBounds=True)
+        for key, plot in self.plots.items():
+            line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888", style=Qt.PenStyle.DotLine))
+            line.setVisible(False)
+            plot.addItem(line, ignoreBounds=True)
+            self._crosshair[key] = line
+        self._proxy = pg.SignalProxy(self.view.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse)
+        self.retranslate()
+        self._update_visibility()
+
+    def _sync_x(self, source, x_range) -> None:
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            for plot in self.plots.values():
+                if plot.vb is not source:
+                    plot.vb.setXRange(float(x_range[0]), float(x_range[1]), padding=0)
+        finally:
+            self._syncing = False
+
+    def release(self) -> None:
+        """Drop the plot items before Qt tears the scene down (pyqtgraph's legends are
+        anchored to view boxes and complain when those go first at exit)."""
+        self._proxy.disconnect()
+        for plot in self.plots.values():
+            legend = plot.legend
+            if legend is not None and legend.scene() is not None:
+                legend.scene().removeItem(legend)
+            plot.legend = None
+        self.view.clear()
+        self.plots.clear()
+
+    # -- content -------------------------------------------------------------------------
+    def retranslate(self) -> None:
+        titles = {"loss": self.tr("Loss"), "metrics": self.tr("Accuracy and other metrics"),
+                  "lr": self.tr("Learning rate")}
+        for key, plot in self.plots.items():
+            plot.setTitle(titles[key])
+            plot.setLabel("bottom", self.tr("epoch") if self._axis == "epoch" else self.tr("step"))
+
+    def clear(self) -> None:
+        for key, plot in self.plots.items():
+            for item in self.items[key].values():
+                plot.removeItem(item)
+            self.items[key].clear()
+            legend = plot.legend
+            if legend is not None:
+                legend.clear()
+        for item in self._nan_items:
+            item.getViewBox().removeItem(item) if item.getViewBox() else None
+        self._nan_items.clear()
+        self.nan_markers.clear()
+        self.clear_symptoms()
+
+    def set_runs(self, runs: list[Run]) -> None:
+        """Draw ``runs`` overlaid (one colour each)."""
+        self.clear()
+        self._axis = "epoch" if any(r.epochs for r in runs) or not runs else "step"
+        for index, run in enumerate(runs):
+            colour = RUN_COLOURS[index % len(RUN_COLOURS)]
+            table = run.epochs if run.epochs else run.steps
+            prefix = f"{run.name}: " if len(runs) > 1 else ""
+            for name, series in sorted(table.items()):
+                self._add_series(prefix + name, series, colour)
+        self.retranslate()
+        self._update_visibility()
+        self.set_log_y(self._log_y)
+        self.reset_view()
+
+    def _add_series(self, label: str, series: Series, colour: str) -> None:
+        key = family(series.name)
+        plot = self.plots[key]
+        dashed = series.name.startswith("val_")
+        pen = pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+        x = series.x.astype(np.float64)
+        y = series.y
+        symbol = "o" if x.size <= 60 else None
+        item = plot.plot(x, y, pen=pen, name=label, connect="finite", symbol=symbol, symbolSize=5,
+                         symbolBrush=colour, symbolPen=None)
+        item.setClipToView(True)
+        item.setDownsampling(auto=True, method="peak")
+        self.items[key][label] = item
+        bad = np.flatnonzero(~np.isfinite(y))
+        if bad.size:
+            first = int(bad[0])
+            x0 = float(x[first])
+            self.nan_markers.append((label, x0))
+            finite = y[np.isfinite(y)]
+            anchor_y = float(finite[-1]) if finite.size else 0.0
+            line = pg.InfiniteLine(pos=x0, angle=90, movable=False, pen=pg.mkPen(NAN_COLOUR, width=1),
+                                   label="NaN", labelOpts={"color": NAN_COLOUR, "position": 0.9})
+            marker = pg.ScatterPlotItem([x0], [anchor_y], symbol="x", size=14, pen=pg.mkPen(NAN_COLOUR, width=3),
+                                        brush=NAN_COLOUR)
+            plot.addItem(line)
+            plot.addItem(marker)
+            self._nan_items.extend([line, marker])
+
+    def curve(self, label: str) -> pg.PlotDataItem | None:
+        for items in self.items.values():
+            if label in items:
+                return items[label]
+        return None
+
+    def labels(self) -> list[str]:
+        return [label for items in self.items.values() for label in items]
+
+    def _update_visibility(self) -> None:
+        for key, plot in self.plots.items():
+            plot.setVisible(bool(self.items[key]) or key == "loss")
+
+    # -- symptoms ------------------------------------------------------------------------
+    def clear_symptoms(self) -> None:
+        for region in self.regions:
+            plot = self.plots[region.plot]
+            plot.removeItem(region.item)
+            plot.removeItem(region.label)
+        self.regions.clear()
+        self.highlighted = None
+
+    def set_symptoms(self, symptoms: list[Symptom]) -> None:
+        """Shade and label the range of every failure symptom on its metric's plot."""
+        self.clear_symptoms()
+        for symptom in symptoms:
+            if symptom.id == "healthy" or symptom.start is None:
+                continue
+            key = family(symptom.metric or "loss")
+            if not self.plots[key].isVisible():
+                key = "loss"
+            self.regions.append(self._region(symptom.id, key, symptom.start, symptom.end or symptom.start,
+                                             SYMPTOM_BRUSH))
+
+    def _region(self, name: str, key: str, start: float, end: float, brush) -> Region:
+        plot = self.plots[key]
+        low, high = float(start) - 0.5, float(end) + 0.5
+        item = pg.LinearRegionItem(values=(low, high), movable=False, brush=pg.mkBrush(*brush),
+                                   pen=pg.mkPen(QColor(brush[0], brush[1], brush[2], 160)))
+        item.setZValue(-10)
+        plot.addItem(item, ignoreBounds=True)
+        label = pg.TextItem(name, color=QColor(brush[0], brush[1], brush[2]).darker(150), anchor=(0, 1))
+        plot.addItem(label, ignoreBounds=True)
+        (y0, y1) = plot.viewRange()[1]
+        label.setPos(low, y1)
+        return Region(name, key, low, high, item, label)
+
+    def highlight(self, metric: str | None, start: float, end: float, name: str = "") -> Region:
+        """Show one range strongly (evidence selected in the findings) and bring it into view."""
+        if self.highlighted is not None:
+            plot = self.plots[self.highlighted.plot]
+            plot.removeItem(self.highlighted.item)
+            plot.removeItem(self.highlighted.label)
+        key = family(metric or "loss")
+        if not self.plots[key].isVisible():
+            key = "loss"
+        region = self._region(name or self.tr("selected"), key, start, end, HIGHLIGHT_BRUSH)
+        self.highlighted = region
+        x0, x1 = self.plots[key].viewRange()[0]
+        if region.start < x0 or region.end > x1:
+            self.plots[key].setXRange(min(x0, region.start), max(x1, region.end), padding=0.02)
+        return region
+
+    # -- view options --------------------------------------------------------------------
+    def set_log_y(self, on: bool) -> None:
+        self._log_y = bool(on)
+        self.plots["loss"].setLogMode(y=self._log_y)
+        self.plots["lr"].setLogMode(y=True)
+
+    def reset_view(self) -> None:
+        for plot in self.plots.values():
+            plot.enableAutoRange()
+            plot.autoRange()
+
+    # -- crosshair -----------------------------------------------------------------------
+    def values_at(self, x: float) -> dict[str, float]:
+        """The exact logged values at the point nearest to ``x`` for every curve."""
+        out: dict[str, float] = {}
+        for items in self.items.values():
+            for label, item in items.items():
+                xs, ys = item.xData, item.yData
+                if xs is None or len(xs) == 0:
+                    continue
+                i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
+                if i > 0 and abs(xs[i - 1] - x) < abs(xs[i] - x):
+                    i -= 1
+                out[label] = float(ys[i])
+        return out
+
+    def _on_mouse(self, event) -> None:
+        pos = event[0]
+        for key, plot in self.plots.items():
+            if plot.isVisible() and plot.sceneBoundingRect().contains(pos):
+                x = plot.vb.mapSceneToView(pos).x()
+                values = self.values_at(x)
+                if not values:
+                    return
+                nearest = round(x)
+                for line in self._crosshair.values():
+                    line.setPos(nearest)
+                    line.setVisible(True)
+                axis = self.tr("epoch") if self._axis == "epoch" else self.tr("step")
+                text = f"{axis} {nearest}\n" + "\n".join(
+                    f"{label}: {value:.4g}" for label, value in values.items())
+                self.readout.setText(text)
+                (x0, _x1), (_y0, y1) = self.plots["loss"].viewRange()
+                self.readout.setPos(x0, y1 if not self._log_y else y1)
+                return

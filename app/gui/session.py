@@ -1,0 +1,170 @@
+"""The session controller: what is open, loading and diagnosis in workers, no widgets.
+
+The window forwards user intent here (``open_paths``, ``open_text``, ``close_run``) and
+renders what the signals carry. Every read and every diagnosis runs on the
+:class:`~app.gui.tasks.TaskRunner`; a bad file becomes ``error_occurred`` and what was open
+stays open.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from PySide6.QtCore import QObject, Signal
+
+from app.core.errors import InputError
+from app.core.model import ModelSpec
+from app.core.run import Run
+from app.gui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadResult:
+    runs: list[Run] = field(default_factory=list)
+    models: list[ModelSpec] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+
+
+def load_inputs(paths: Sequence[str], progress) -> LoadResult:
+    """Worker side: read every path; unreadable ones are collected, not raised."""
+    from app.io.load import load_path
+
+    result = LoadResult()
+    for index, path in enumerate(paths):
+        progress.report(index / max(1, len(paths)), os.path.basename(path))
+        try:
+            loaded = load_path(path, progress)
+        except InputError as error:
+            result.errors.append(error)
+            continue
+        result.runs.extend(loaded.runs)
+        result.models.extend(loaded.models)
+        result.skipped.extend(loaded.skipped)
+        result.paths.append(path)
+    progress.report(1.0, "")
+    return result
+
+
+def load_pasted(text: str, label: str, progress) -> LoadResult:
+    from app.io.load import load_text
+
+    result = LoadResult()
+    try:
+        loaded = load_text(text, label, progress)
+    except InputError as error:
+        result.errors.append(error)
+        return result
+    result.runs.extend(loaded.runs)
+    result.models.extend(loaded.models)
+    return result
+
+
+def run_diagnosis(runs: list[Run], models: list[ModelSpec], progress):
+    from app.rules.engine import diagnose_all
+
+    progress.report(0.0, "diagnosing")
+    return diagnose_all(runs, models)
+
+
+class Session(QObject):
+    """What the user has open, and the diagnosis of it."""
+
+    contents_changed = Signal()  #: runs or models were added or removed
+    diagnosis_ready = Signal(object)  #: list[CaseDiagnosis], the current diagnosis
+    error_occurred = Signal(str)  #: a message naming the file and what was wrong
+    busy = Signal(str, float)  #: message, fraction (-1 when idle)
+    paths_opened = Signal(list)  #: paths read successfully (for recent files)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runs: list[Run] = []
+        self.models: list[ModelSpec] = []
+        self.cases: list = []  # list[CaseDiagnosis]
+        self.tasks = TaskRunner(self)
+        self.tasks.progressed.connect(self._on_progress)
+        self.tasks.finished.connect(self._on_finished)
+        self.tasks.failed.connect(self._on_failed)
+        self._loads = 0
+        self._pasted = 0
+
+    # -- user intent ---------------------------------------------------------------------
+    def open_paths(self, paths: Sequence[str]) -> None:
+        paths = [os.fspath(p) for p in paths if p]
+        if not paths:
+            return
+        self._loads += 1
+        self.busy.emit(self.tr("Reading {0}…").format(os.path.basename(paths[0])), 0.0)
+        self.tasks.submit(f"load-{self._loads}", load_inputs, paths)
+
+    def open_text(self, text: str) -> None:
+        if not text.strip():
+            self.error_occurred.emit(self.tr("The pasted text is empty."))
+            return
+        self._loads += 1
+        self._pasted += 1
+        label = self.tr("pasted text {0}").format(self._pasted)
+        self.tasks.submit(f"load-{self._loads}", load_pasted, text, f"<{label}>")
+
+    def close_run(self, run: Run) -> None:
+        self.runs = [r for r in self.runs if r is not run]
+        self.contents_changed.emit()
+        self.rediagnose()
+
+    def close_all(self) -> None:
+        self.tasks.cancel_all()
+        self.runs, self.models, self.cases = [], [], []
+        self.contents_changed.emit()
+        self.diagnosis_ready.emit([])
+
+    def cancel(self) -> None:
+        self.tasks.cancel_all()
+        self.busy.emit("", -1.0)
+
+    def rediagnose(self) -> None:
+        if not self.runs and not self.models:
+            self.cases = []
+            self.diagnosis_ready.emit([])
+            return
+        self.busy.emit(self.tr("Diagnosing…"), 0.0)
+        self.tasks.submit("diagnose", run_diagnosis, list(self.runs), list(self.models))
+
+    def shutdown(self) -> None:
+        self.tasks.shutdown()
+
+    # -- worker results ------------------------------------------------------------------
+    def _on_progress(self, key: str, fraction: float, message: str) -> None:
+        self.busy.emit(message, fraction)
+
+    def _on_finished(self, key: str, result: object) -> None:
+        if key == "diagnose":
+            self.cases = list(result)  # type: ignore[arg-type]
+            self.busy.emit("", -1.0)
+            self.diagnosis_ready.emit(self.cases)
+            return
+        assert isinstance(result, LoadResult)
+        for error in result.errors:
+            self.error_occurred.emit(error.message())
+        for item in result.skipped:
+            log.info("skipped %s", item)
+        if result.paths:
+            self.paths_opened.emit(result.paths)
+        if result.runs or result.models:
+            self.runs.extend(result.runs)
+            self.models.extend(result.models)
+            self.contents_changed.emit()
+            self.rediagnose()
+        elif not self.tasks.is_busy():
+            self.busy.emit("", -1.0)
+
+    def _on_failed(self, key: str, error: object) -> None:
+        self.busy.emit("", -1.0)
+        log.error("task %s failed", key, exc_info=error if isinstance(error, BaseException) else None)
+        self.error_occurred.emit(self.tr("Internal error while {0}: {1}").format(
+            self.tr("diagnosing") if key == "diagnose" else self.tr("reading"), error))

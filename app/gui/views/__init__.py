@@ -1,0 +1,1 @@
+"""Widgets: findings, model table, dialogs."""

@@ -1,0 +1,132 @@
+"""Which logs belong to the same training run, and which model goes with which run.
+
+Users often hand over several files of one run: the CSVLogger file, the console text and
+the History JSON. Those are merged into one :class:`Run` (values agree epoch by epoch)
+instead of being counted twice; logs of different runs stay apart. A model file pairs with
+the runs in its own folder, or with every run when it is the only model.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.core.model import ModelSpec
+from app.core.run import Run
+
+# Console logs print 4 decimals; CSV/JSON hold float32 values. Equal within this = same run.
+SAME_VALUE_ABS = 6e-4
+SAME_VALUE_REL = 1e-3
+# Formats that store full precision win over console text when merging.
+_PRECISION_RANK = {"csvlogger": 0, "history_json": 0, "tensorboard": 1, "lightning": 0,
+                   "hf_trainer_state": 0, "plain_table": 1, "keras_console": 2}
+
+
+def same_run(a: Run, b: Run) -> bool:
+    """True when ``a`` and ``b`` log the same values for the same epochs."""
+    common = set(a.epochs) & set(b.epochs)
+    compared = 0
+    for name in common:
+        sa, sb = a.epochs[name], b.epochs[name]
+        xs, ia, ib = np.intersect1d(sa.x, sb.x, return_indices=True)
+        if xs.size == 0:
+            continue
+        ya, yb = sa.y[ia], sb.y[ib]
+        both_nan = np.isnan(ya) & np.isnan(yb)
+        close = np.isclose(ya, yb, rtol=SAME_VALUE_REL, atol=SAME_VALUE_ABS) | both_nan
+        if not close.all():
+            return False
+        compared += xs.size
+    if compared == 0:
+        return False
+    # Same length of training too (a console log of a longer run is a different run).
+    return a.epoch_count == b.epoch_count or min(a.epoch_count, b.epoch_count) >= 0.9 * max(
+        a.epoch_count, b.epoch_count)
+
+
+def merge(runs: list[Run]) -> Run:
+    """One run from logs of the same run; full-precision formats win, everything is kept."""
+    ordered = sorted(runs, key=lambda r: _PRECISION_RANK.get(r.format, 3))
+    base = ordered[0]
+    merged = Run(name=base.name, format="+".join(dict.fromkeys(r.format for r in ordered)))
+    for run in ordered:
+        merged.paths.extend(p for p in run.paths if p not in merged.paths)
+        for table_name in ("epochs", "steps"):
+            target = getattr(merged, table_name)
+            for name, series in getattr(run, table_name).items():
+                target.setdefault(name, series)
+        merged.evaluations.extend(run.evaluations)
+        merged.events.extend(run.events)
+        merged.warnings.extend(run.warnings)
+        for key in run.fit.to_dict():
+            value = getattr(run.fit, key)
+            if value is not None:
+                merged.fit.set(key, value, run.fit.sources.get(key) or _source(run))
+        if merged.model is None and run.model is not None:
+            merged.model = run.model
+    merged.fit.derive()
+    return merged
+
+
+def _source(run: Run):
+    from app.core.run import Source
+
+    return Source(run.paths[0] if run.paths else run.name)
+
+
+def group_runs(runs: list[Run]) -> list[Run]:
+    """Merge the runs that are the same run; keep the order of first appearance."""
+    groups: list[list[Run]] = []
+    for run in runs:
+        for group in groups:
+            if any(same_run(run, other) for other in group):
+                group.append(run)
+                break
+        else:
+            groups.append([run])
+    return [group[0] if len(group) == 1 else merge(group) for group in groups]
+
+
+@dataclass
+class Case:
+    """What one diagnosis looks at: runs of one model (maybe none), and the model (maybe none)."""
+
+    runs: list[Run] = field(default_factory=list)
+    model: ModelSpec | None = None
+
+    @property
+    def label(self) -> str:
+        names = [r.name for r in self.runs]
+        if self.model is not None:
+            names.append(self.model.name)
+        return ", ".join(names) or "(nothing)"
+
+
+def _folder(path: str) -> str:
+    return os.path.dirname(os.path.abspath(path)) if path and not path.startswith("<") else ""
+
+
+def pair(runs: list[Run], models: list[ModelSpec]) -> list[Case]:
+    """Cases to diagnose: each run group with its model.
+
+    One model: it goes with every run (each run is still diagnosed on its own). Several
+    models: a run takes the model from its own folder; models left without a run are
+    diagnosed from their static evidence alone.
+    """
+    runs = group_runs(runs)
+    if not models:
+        return [Case([run], None) for run in runs] or []
+    if len(models) == 1:
+        return [Case(runs, models[0])]
+    cases: list[Case] = []
+    used: set[int] = set()
+    for index, model in enumerate(models):
+        folder = _folder(model.source_path)
+        mine = [r for r in runs if folder and any(_folder(p) == folder for p in r.paths)]
+        if mine:
+            used.update(id(r) for r in mine)
+        cases.append(Case(mine, model))
+    cases.extend(Case([run], None) for run in runs if id(run) not in used)
+    return cases

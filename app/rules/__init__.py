@@ -1,0 +1,1 @@
+"""The rule engine: symptom detectors and cause rules over runs and models (pure Python)."""

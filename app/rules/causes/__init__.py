@@ -1,0 +1,1 @@
+"""Cause rules: one module per TAXONOMY cause id."""

@@ -1,0 +1,143 @@
+"""Small numeric helpers the symptom detectors share (numpy only, vectorized).
+
+Per-step series of 100,000 points are first reduced to at most ``MAX_POINTS`` bins (the
+median of each bin, which keeps level changes and drops per-batch noise), so every detector
+costs the same on a 2-epoch run and on a million-step run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.core.run import Series
+
+MAX_POINTS = 2000
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A series ready for analysis: x, y (finite or not), and the name."""
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    axis: str
+    reduced: bool = False  # True when per-bin medians stand for many raw points
+
+    def __len__(self) -> int:
+        return int(self.y.size)
+
+    @property
+    def finite(self) -> np.ndarray:
+        return np.isfinite(self.y)
+
+    def until_nonfinite(self) -> "Curve":
+        """The part before the first NaN/inf (the whole curve if there is none)."""
+        bad = np.flatnonzero(~self.finite)
+        if bad.size == 0:
+            return self
+        end = int(bad[0])
+        return Curve(self.name, self.x[:end], self.y[:end], self.axis, self.reduced)
+
+    def label(self, index: int) -> int:
+        return int(self.x[index])
+
+
+def curve(series: Series, max_points: int = MAX_POINTS) -> Curve:
+    """The series as a :class:`Curve`, reduced by bin medians when it is long."""
+    x, y = series.x, series.y
+    n = y.size
+    if n <= max_points:
+        return Curve(series.name, x, y, series.axis)
+    bins = np.linspace(0, n, max_points + 1).astype(np.int64)
+    starts = bins[:-1]
+    widths = np.diff(bins)
+    width = int(widths.max())
+    # Pad to a rectangle so the medians are one vectorized call.
+    index = starts[:, None] + np.arange(width)[None, :]
+    valid = np.arange(width)[None, :] < widths[:, None]
+    index = np.where(valid, index, starts[:, None])
+    block = y[index]
+    nonfinite = ~np.isfinite(block) & valid
+    # A bin that contains NaN/inf keeps it visible (its value becomes the first bad one).
+    finite_block = np.where(valid & np.isfinite(block), block, np.nan)
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(finite_block, axis=1)
+    has_bad = nonfinite.any(axis=1)
+    if has_bad.any():
+        first_bad = np.argmax(nonfinite, axis=1)
+        med[has_bad] = block[has_bad, first_bad[has_bad]]
+    return Curve(series.name, x[starts + widths - 1], med, series.axis, reduced=True)
+
+
+def rolling_median(y: np.ndarray, window: int) -> np.ndarray:
+    """Centered rolling median (edges use the available points); NaN-free input."""
+    window = max(1, int(window))
+    if window == 1 or y.size < 3:
+        return y.astype(np.float64, copy=True)
+    half = window // 2
+    padded = np.pad(y.astype(np.float64), half, mode="edge")
+    view = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    return np.median(view, axis=1)[: y.size]
+
+
+def relative_drop(y: np.ndarray) -> float:
+    """How much a (finite) loss fell from its start level to its best level, 0..1.
+
+    Start and end levels are medians of a few points so one noisy epoch does not count.
+    """
+    if y.size < 2:
+        return 0.0
+    k = max(1, min(3, y.size // 5))
+    start = float(np.median(y[:k]))
+    best = float(np.min(rolling_median(y, 3))) if y.size >= 3 else float(np.min(y))
+    if not np.isfinite(start) or start == 0:
+        return 0.0
+    return (start - best) / abs(start)
+
+
+def level_span(y: np.ndarray) -> tuple[float, float]:
+    return float(np.min(y)), float(np.max(y))
+
+
+def near_level_suffix(y: np.ndarray, level: float, tol: float) -> int:
+    """Start index of the longest suffix of ``y`` that stays within ``tol`` of ``level``.
+
+    One outlier in three is forgiven (a rolling median of 3 is compared), so a single noisy
+    epoch does not break a stretch. Returns ``y.size`` when the last point is off the level.
+    NaN counts as off the level.
+    """
+    if y.size == 0:
+        return 0
+    values = np.where(np.isfinite(y), y, np.inf)
+    smooth = rolling_median(values, 3) if values.size >= 3 else values
+    near = np.abs(smooth - level) <= tol
+    near &= np.abs(values - level) <= 3 * tol  # a wild point is never "near"
+    off = np.flatnonzero(~near)
+    return int(off[-1] + 1) if off.size else 0
+
+
+def flat_suffix(y: np.ndarray, span: float) -> int:
+    """Start index of the longest suffix whose values stay within a band of width ``span``."""
+    if y.size == 0:
+        return 0
+    start = y.size - 1
+    low = high = y[-1]
+    if not np.isfinite(low):
+        return y.size
+    while start > 0:
+        value = y[start - 1]
+        if not np.isfinite(value):
+            break
+        low2, high2 = min(low, value), max(high, value)
+        if high2 - low2 > span:
+            break
+        low, high = low2, high2
+        start -= 1
+    return start

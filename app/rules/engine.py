@@ -1,0 +1,220 @@
+"""``diagnose``: detect symptoms, evaluate causes, score and rank. Pure and fast.
+
+Confidence is derived from evidence weights (:func:`app.rules.base.confidence`), never set
+by hand. Two guards keep it honest:
+
+- symptoms alone (no model, no settings that decide the cause) are capped at
+  ``SYMPTOM_ONLY_CAP`` and the finding says what extra file would settle it;
+- when the model *is* known and shows none of the cause's static signs, symptom evidence
+  is scaled by ``UNSUPPORTED_BY_MODEL`` (many causes produce NaN; the model tells which).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterable, Sequence
+
+from app.core.diagnosis import Diagnosis, Evidence, Finding, NotChecked, Symptom
+from app.core.i18n import T
+from app.core.ids import UNKNOWN
+from app.core.model import ModelSpec
+from app.core.run import FitSettings, Run
+from app.io.group import Case, pair
+from app.rules import registry
+from app.rules.base import CauseRule, Context, confidence
+
+SYMPTOM_ONLY_CAP = 0.6
+UNSUPPORTED_BY_MODEL = 0.25
+# When a log shows none of the symptoms a cause produces, static evidence is weakened.
+ABSENT_SYMPTOMS_WEIGHT = -0.35
+UNKNOWN_CONFIDENCE = 0.5
+
+NEEDS_MODEL = T("needs a model file (.keras/.h5) or the training code",
+                "需要模型文件（.keras/.h5）或训练代码")
+NEEDS_RUN = T("needs a training log", "需要训练日志")
+ABSENT = T("the log shows none of the symptoms this cause produces ({symptoms})",
+           "日志中没有出现此原因通常导致的症状（{symptoms}）")
+UNKNOWN_TITLE = T("No known cause fits the evidence", "没有已知原因能解释这些证据")
+UNKNOWN_TEXT = T(
+    "The curves show a problem, but none of the known causes is supported well enough by the "
+    "model and the settings available. Add the model file or the training code, or check the "
+    "data pipeline (labels, normalization, shuffling).",
+    "曲线显示存在问题，但现有的模型和设置都不足以支持任何已知原因。请补充模型文件或训练代码，"
+    "或检查数据管道（标签、归一化、打乱）。",
+)
+
+
+def merge_settings(run: Run | None, settings: FitSettings | None) -> FitSettings:
+    """The fit settings seen in the log, overridden by explicitly given ones."""
+    merged = FitSettings()
+    for source in (settings, run.fit if run else None):
+        if source is None:
+            continue
+        for key in merged.to_dict():
+            merged.set(key, getattr(source, key), source.sources.get(key) or _nowhere())
+    merged.derive()
+    return merged
+
+
+def _nowhere():
+    from app.core.run import Source
+
+    return Source("<unknown>")
+
+
+def detect_symptoms(ctx: Context) -> list[Symptom]:
+    """Run every detector on the context's run (healthy last, seeing the others)."""
+    for detector in registry.detectors():
+        ctx.symptoms.extend(detector.detect(ctx))
+    return ctx.symptoms
+
+
+def _decidable(rule: CauseRule, ctx: Context) -> bool:
+    decide = getattr(rule, "decidable", None)
+    if decide is not None:
+        return bool(decide(ctx))
+    return ctx.model is not None and ctx.model.complete
+
+
+def _symptom_evidence(rule: CauseRule, ctx: Context) -> list[Evidence]:
+    out = []
+    for item in rule.explains:
+        for symptom in ctx.symptom(item.symptom):
+            out.append(Evidence(
+                kind="symptom",
+                code=symptom.id,
+                text=symptom.detail,
+                weight=item.weight * symptom.strength,
+                params=dict(symptom.params),
+                where={"symptom": symptom.id, "metric": symptom.metric, "start": symptom.start,
+                       "end": symptom.end, "axis": symptom.axis, "run": symptom.run},
+                source=symptom.source,
+            ))
+            break  # one piece of evidence per symptom kind (train and val both stuck count once)
+    return out
+
+
+def evaluate_rule(rule: CauseRule, ctx: Context) -> Finding | None:
+    """The rule's finding on this context, or ``None`` when nothing supports it."""
+    static = list(rule.evaluate(ctx))
+    symptoms = _symptom_evidence(rule, ctx)
+    static_for = [e for e in static if e.weight > 0]
+    evidence = static + symptoms
+    if static_for and rule.explains and ctx.has_curves and not symptoms \
+            and not any(s.id in ("nan_loss",) for s in ctx.symptoms) and _log_is_informative(ctx):
+        names = ", ".join(rule.explained_symptoms())
+        evidence.append(Evidence(kind="absence", code="symptoms_absent", text=ABSENT,
+                                 weight=ABSENT_SYMPTOMS_WEIGHT, params={"symptoms": names}))
+    if not any(e.weight > 0 for e in evidence):
+        return None
+    score = confidence(e.weight for e in evidence)
+    settle = None
+    if not static_for:
+        if _decidable(rule, ctx):
+            score *= UNSUPPORTED_BY_MODEL
+        else:
+            score = min(score, SYMPTOM_ONLY_CAP)
+            settle = rule.settle
+    evidence.sort(key=lambda e: (-e.weight if e.weight > 0 else 1 - e.weight))
+    return Finding(
+        cause=rule.id,
+        run=ctx.run.name if ctx.run else None,
+        confidence=score,
+        title=rule.title,
+        explanation=rule.explanation,
+        evidence=evidence,
+        fixes=rule.fixes(ctx),
+        settle=settle,
+    )
+
+
+def _log_is_informative(ctx: Context) -> bool:
+    """A log long enough that the absence of a symptom means something."""
+    return ctx.run is not None and max(ctx.run.epoch_count, min(ctx.run.step_count, 10)) >= 3
+
+
+def diagnose_context(ctx: Context) -> tuple[list[Symptom], list[Finding], list[NotChecked]]:
+    symptoms = detect_symptoms(ctx) if ctx.run is not None else []
+    findings: list[Finding] = []
+    not_checked: list[NotChecked] = []
+    for rule in registry.cause_rules():
+        missing = [need for need in rule.needs
+                   if (need == "model" and ctx.model is None) or (need == "run" and not ctx.has_curves)]
+        if missing:
+            not_checked.append(NotChecked(rule.id, NEEDS_MODEL if "model" in missing else NEEDS_RUN))
+            continue
+        finding = evaluate_rule(rule, ctx)
+        if finding is not None:
+            findings.append(finding)
+    failures = [s for s in symptoms if s.id != "healthy"]
+    from app.core.diagnosis import REPORTING_THRESHOLD
+
+    if failures and not any(f.confidence >= REPORTING_THRESHOLD for f in findings):
+        findings.append(Finding(
+            cause=UNKNOWN, run=ctx.run.name if ctx.run else None, confidence=UNKNOWN_CONFIDENCE,
+            title=UNKNOWN_TITLE, explanation=UNKNOWN_TEXT,
+            evidence=_symptom_evidence_all(failures),
+        ))
+    return symptoms, findings, not_checked
+
+
+def _symptom_evidence_all(symptoms: Iterable[Symptom]) -> list[Evidence]:
+    return [Evidence(kind="symptom", code=s.id, text=s.detail, weight=0.0, params=dict(s.params),
+                     where={"symptom": s.id, "metric": s.metric, "start": s.start, "end": s.end,
+                            "axis": s.axis, "run": s.run}, source=s.source) for s in symptoms]
+
+
+def diagnose(
+    runs: Run | Sequence[Run] | None = None,
+    model: ModelSpec | None = None,
+    settings: FitSettings | None = None,
+) -> Diagnosis:
+    """Diagnose the runs of one model (each run on its own) and the model itself.
+
+    With no run, only static evidence from the model counts. With no model, a model found
+    in a log (a ``model.summary()`` table) is used as a partial model.
+    """
+    if isinstance(runs, Run):
+        runs = [runs]
+    runs = list(runs or [])
+    diagnosis = Diagnosis(runs=[r.name for r in runs], model=model.name if model else None)
+    contexts = [Context(run=run, model=model or _summary_model(run), settings=merge_settings(run, settings))
+                for run in runs] or [Context(model=model, settings=merge_settings(None, settings))]
+    seen_static: set[str] = set()
+    for ctx in contexts:
+        symptoms, findings, not_checked = diagnose_context(ctx)
+        diagnosis.symptoms.extend(symptoms)
+        for finding in findings:
+            # A static-only finding about the model is the same for every run: keep one.
+            only_static = all(e.kind != "symptom" for e in finding.evidence)
+            if only_static and len(contexts) > 1:
+                if finding.cause in seen_static:
+                    continue
+                seen_static.add(finding.cause)
+                finding = replace(finding, run=None)
+            diagnosis.findings.append(finding)
+        for item in not_checked:
+            if item not in diagnosis.not_checked:
+                diagnosis.not_checked.append(item)
+    diagnosis.findings.sort(key=lambda f: (-f.confidence, f.cause == UNKNOWN, f.cause))
+    return diagnosis
+
+
+def _summary_model(run: Run) -> ModelSpec | None:
+    return run.model if isinstance(run.model, ModelSpec) else None
+
+
+@dataclass
+class CaseDiagnosis:
+    """One diagnosed case: the runs of one model (or a run alone, or a model alone)."""
+
+    case: Case
+    diagnosis: Diagnosis
+
+
+def diagnose_all(runs: Sequence[Run], models: Sequence[ModelSpec]) -> list[CaseDiagnosis]:
+    """Group the logs of the same run, pair runs with models, diagnose each case.
+
+    What the CLI and the GUI call with everything the user opened.
+    """
+    return [CaseDiagnosis(case, diagnose(case.runs, case.model)) for case in pair(list(runs), list(models))]

@@ -1,0 +1,1 @@
+"""Symptom detectors: one module per TAXONOMY symptom id."""

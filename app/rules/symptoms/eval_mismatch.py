@@ -1,0 +1,79 @@
+"""``eval_mismatch``: ``evaluate`` on the training data disagrees with ``fit``'s accuracy."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from app.core.diagnosis import Symptom
+from app.core.i18n import T
+from app.rules.base import Context, SymptomDetector
+
+# A gap this large between evaluate() and the last epoch's training accuracy is a mismatch
+# when the evaluation ran on the training data; without a label we require the evaluation
+# to sit at chance as well (a test set can legitimately score lower than training).
+MIN_GAP_TRAIN = 0.15
+MIN_GAP_UNLABELED = 0.25
+
+DETAIL = T(
+    "evaluate() gives {metric} {evaluated} while the last epoch's training {metric} was "
+    "{trained} (epoch {epoch}){label}",
+    "evaluate() 得到的 {metric} 为 {evaluated}，而最后一轮（第 {epoch} 轮）训练时的 {metric} 为 {trained}{label}",
+)
+
+
+def _is_train_label(label: str) -> bool:
+    return "train" in label.lower()
+
+
+class EvalMismatch(SymptomDetector):
+    id = "eval_mismatch"
+    title = T("evaluate() disagrees with training", "evaluate() 与训练结果不一致")
+    description = T(
+        "model.evaluate on the training data gives a very different result from the training "
+        "accuracy logged by fit.",
+        "在训练数据上运行 model.evaluate 的结果与 fit 记录的训练准确率相差很大。",
+    )
+
+    def detect(self, ctx: Context) -> Iterator[Symptom]:
+        run = ctx.run
+        if run is None:
+            return
+        for evaluation in run.evaluations:
+            for metric, value in evaluation.metrics.items():
+                if not metric.endswith("accuracy") or metric.startswith("val_"):
+                    continue
+                series = ctx.series(metric)
+                if series is None or not np.isfinite(value):
+                    continue
+                finite = np.flatnonzero(np.isfinite(series.y))
+                if finite.size == 0:
+                    continue
+                index = int(finite[-1])
+                if evaluation.after_epoch is not None:
+                    before = finite[series.x[finite] <= evaluation.after_epoch]
+                    index = int(before[-1]) if before.size else index
+                trained = float(series.y[index])
+                gap = abs(trained - value)
+                labeled = _is_train_label(evaluation.label)
+                at_chance = any(abs(value - level) <= 0.05 for level in ctx.task.chance_levels())
+                if not ((labeled and gap >= MIN_GAP_TRAIN) or (gap >= MIN_GAP_UNLABELED and at_chance)):
+                    continue
+                epoch = int(series.x[index])
+                yield Symptom(
+                    id=self.id,
+                    run=run.name,
+                    metric=metric,
+                    start=epoch,
+                    end=epoch,
+                    strength=min(1.0, gap / 0.4) * (1.0 if labeled else 0.8),
+                    detail=DETAIL,
+                    params={
+                        "metric": metric, "evaluated": round(value, 4), "trained": round(trained, 4),
+                        "epoch": epoch, "gap": round(gap, 4),
+                        "label": f" (evaluated on {evaluation.label} data)" if evaluation.label else "",
+                    },
+                    source=evaluation.source,
+                )
+                return

@@ -1,0 +1,75 @@
+"""``oscillation``: loss jumps up and down by large relative amounts with no clear trend.
+
+Measured on the training loss (validation curves are noisy in healthy runs and need a much
+larger swing to count). Per-step series are binned first, so per-batch noise is not taken
+for oscillation.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from app.core.diagnosis import Symptom
+from app.core.i18n import T
+from app.rules.base import Context, SymptomDetector
+from app.rules.curves import curve, relative_drop, rolling_median
+
+MIN_POINTS = 8
+MIN_SIGN_CHANGES = 0.45  # share of consecutive changes that reverse direction
+MIN_SWING = {"loss": 0.25, "val_loss": 0.5}  # median |change| relative to the running level
+MAX_TREND = 0.5  # a loss that fell by more than half overall has a clear trend
+STEP_BINS = 200
+
+DETAIL = T(
+    "{metric} swings by a median {swing_pct}% from one {axis} to the next, reversing direction "
+    "{reversal_pct}% of the time, over {axis}s {start}–{end} (overall change {trend_pct}%)",
+    "{metric} 在第 {start}–{end} 个{axis_zh}间相邻两点的变化中位数为 {swing_pct}%，"
+    "{reversal_pct}% 的变化方向反转（总体变化 {trend_pct}%）",
+)
+
+
+class Oscillation(SymptomDetector):
+    id = "oscillation"
+    title = T("Loss oscillates", "损失剧烈震荡")
+    description = T(
+        "Loss jumps up and down by large relative amounts with no clear trend.",
+        "损失大幅上下跳动，没有明显的下降趋势。",
+    )
+
+    def detect(self, ctx: Context) -> Iterator[Symptom]:
+        run = ctx.run
+        if run is None:
+            return
+        for name in ("loss", "val_loss"):
+            series = ctx.series(name)
+            if series is None:
+                continue
+            c = curve(series, STEP_BINS if series.axis == "step" else 10**9).until_nonfinite()
+            if len(c) < MIN_POINTS:
+                continue
+            y = c.y
+            level = np.abs(rolling_median(y, 5))
+            level[level == 0] = np.nan
+            d = np.diff(y)
+            with np.errstate(all="ignore"):
+                swing = float(np.nanmedian(np.abs(d) / level[:-1]))
+            nonzero = d[d != 0]
+            if nonzero.size < 3 or not np.isfinite(swing):
+                continue
+            reversals = float(np.mean(np.sign(nonzero[1:]) != np.sign(nonzero[:-1])))
+            trend = relative_drop(y)
+            if reversals < MIN_SIGN_CHANGES or swing < MIN_SWING[name] or trend > MAX_TREND:
+                continue
+            yield Symptom(
+                id=self.id, run=run.name, metric=name, start=c.label(0), end=c.label(len(c) - 1),
+                strength=min(1.0, swing / (2 * MIN_SWING[name]) * reversals * 1.5),
+                detail=DETAIL,
+                params={"metric": name, "swing_pct": int(round(100 * swing)),
+                        "reversal_pct": int(round(100 * reversals)), "trend_pct": int(round(-100 * trend)),
+                        "axis": c.axis, "axis_zh": "轮" if c.axis == "epoch" else "步",
+                        "start": c.label(0), "end": c.label(len(c) - 1)},
+                axis=c.axis,  # type: ignore[arg-type]
+            )
+            return

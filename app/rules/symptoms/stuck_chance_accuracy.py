@@ -1,0 +1,144 @@
+"""``stuck_chance_accuracy``: accuracy hovers around chance for the run or from some point on.
+
+Chance comes from the task (:mod:`app.rules.task`): 1/C for C balanced classes, 0.5 for two;
+an accuracy frozen at one constant value that is not near 1 is read as the share of one
+class (the majority share when data are imbalanced, or class 0 after NaN weights).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from app.core.diagnosis import Symptom
+from app.core.i18n import T
+from app.rules.base import Context, SymptomDetector
+from app.rules.curves import Curve, curve, flat_suffix, near_level_suffix
+
+# A stretch counts when it covers at least this share of the run (and 2 points).
+MIN_COVERAGE = 0.3
+# Accuracy frozen within this band over FROZEN_MIN_POINTS points reads as a constant guess.
+FROZEN_SPAN = 0.002
+FROZEN_MIN_POINTS = 4
+FROZEN_MIN_COVERAGE = 0.6
+FROZEN_MAX_LEVEL = 0.9
+
+DETAIL = T(
+    "{metric} {low}–{high} over {axis}s {start}–{end}; chance for {basis} is {chance}",
+    "{metric} 在第 {start}–{end} 个{axis_zh}保持在 {low}–{high}；{basis}的随机水平为 {chance}",
+)
+DETAIL_FROZEN = T(
+    "{metric} frozen at {low}–{high} over {axis}s {start}–{end}: the share of one class, "
+    "as if the model always predicts the same class",
+    "{metric} 在第 {start}–{end} 个{axis_zh}固定在 {low}–{high}：相当于某一类别的占比，模型似乎总是预测同一类",
+)
+AXIS_ZH = {"epoch": "轮", "step": "步"}
+
+
+@dataclass(frozen=True)
+class Stretch:
+    metric: str
+    curve: Curve
+    start: int  # index into the curve
+    level: float
+    tolerance: float
+    frozen: bool  # a constant value rather than a known chance level
+
+    @property
+    def coverage(self) -> float:
+        return (len(self.curve) - self.start) / max(1, len(self.curve))
+
+    def values(self) -> np.ndarray:
+        return self.curve.y[self.start:]
+
+
+def tolerance(level: float) -> float:
+    """How close to chance counts as "at chance": ±0.03 at 0.5, ±0.02 at 0.1."""
+    return max(0.01, min(0.03, 0.2 * level))
+
+
+def chance_stretch(ctx: Context, name: str) -> Stretch | None:
+    """The stretch (to the end of the run) where accuracy ``name`` sits at chance."""
+    series = ctx.series(name)
+    if series is None:
+        return None
+    c = curve(series)
+    n = len(c)
+    if n == 0:
+        return None
+    need = max(2, int(np.ceil(MIN_COVERAGE * n))) if n > 2 else n
+    best: Stretch | None = None
+    for level in ctx.task.chance_levels():
+        tol = tolerance(min(level, 1 - level))
+        start = near_level_suffix(c.y, level, tol)
+        if n - start >= need and (best is None or start < best.start):
+            best = Stretch(name, c, start, level, tol, frozen=False)
+    if best is not None:
+        return best
+    start = flat_suffix(c.y, FROZEN_SPAN)
+    tail = c.y[start:]
+    if n - start < max(need, FROZEN_MIN_POINTS) or tail.size == 0:
+        return None
+    # A healthy run can also level off at, say, 0.97: a frozen value reads as a constant
+    # guess only when it holds from early on at a modest level, or once the loss is NaN.
+    loss = ctx.series("loss")
+    after_nan = loss is not None and not np.isfinite(loss.y[-1])
+    from_early = (n - start) / n >= FROZEN_MIN_COVERAGE and float(np.max(tail)) <= FROZEN_MAX_LEVEL
+    if from_early or after_nan:
+        return Stretch(name, c, start, float(np.median(tail)), FROZEN_SPAN, frozen=True)
+    return None
+
+
+def stretch_symptom(ctx: Context, symptom_id: str, stretch: Stretch, strength: float) -> Symptom:
+    c = stretch.curve
+    tail = stretch.values()
+    task = ctx.task
+    basis = task.basis if not stretch.frozen else "one class"
+    params = {
+        "metric": stretch.metric,
+        "low": round(float(np.min(tail)), 4),
+        "high": round(float(np.max(tail)), 4),
+        "start": c.label(stretch.start),
+        "end": c.label(len(c) - 1),
+        "axis": c.axis,
+        "axis_zh": AXIS_ZH.get(c.axis, c.axis),
+        "chance": round(stretch.level, 4),
+        "basis": basis,
+        "classes": task.classes,
+    }
+    series = ctx.series(stretch.metric)
+    return Symptom(
+        id=symptom_id,
+        run=ctx.run.name if ctx.run else "",
+        metric=stretch.metric,
+        start=params["start"],
+        end=params["end"],
+        strength=strength,
+        detail=DETAIL_FROZEN if stretch.frozen else DETAIL,
+        params=params,
+        axis=c.axis,  # type: ignore[arg-type]
+        source=series.source_of(0) if series is not None and not c.reduced else None,
+    )
+
+
+class StuckChanceAccuracy(SymptomDetector):
+    id = "stuck_chance_accuracy"
+    title = T("Accuracy stuck at chance", "准确率停留在随机水平")
+    description = T(
+        "Accuracy hovers around chance (1/C for C classes, or the majority-class share) for the "
+        "whole run or after some point.",
+        "准确率在整个训练过程中或某个时刻之后一直徘徊在随机水平（C 类时为 1/C，或多数类占比）。",
+    )
+
+    def detect(self, ctx: Context) -> Iterator[Symptom]:
+        for name in ctx.accuracy_names():
+            stretch = chance_stretch(ctx, name)
+            if stretch is None:
+                continue
+            closeness = 1.0 - float(np.mean(np.abs(stretch.values() - stretch.level))) / (2 * stretch.tolerance)
+            strength = max(0.2, min(1.0, stretch.coverage * (0.6 + 0.4 * closeness)))
+            if stretch.frozen:
+                strength *= 0.8
+            yield stretch_symptom(ctx, self.id, stretch, strength)

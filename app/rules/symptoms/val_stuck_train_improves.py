@@ -1,0 +1,73 @@
+"""``val_stuck_train_improves``: training improves while validation accuracy stays at chance."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from app.core.diagnosis import Symptom
+from app.core.i18n import T
+from app.rules.base import Context, SymptomDetector
+from app.rules.curves import curve, relative_drop
+from app.rules.symptoms.stuck_chance_accuracy import chance_stretch
+
+# Training counts as improving when its accuracy gains this much, or its loss falls this share.
+MIN_ACCURACY_GAIN = 0.1
+MIN_LOSS_DROP = 0.3
+
+DETAIL = T(
+    "{train} rises from {train_first} to {train_last} while {val} stays {low}–{high} "
+    "(chance {chance}) over {axis}s {start}–{end}",
+    "{train} 从 {train_first} 升至 {train_last}，而 {val} 在第 {start}–{end} 个{axis_zh}一直停在 "
+    "{low}–{high}（随机水平 {chance}）",
+)
+
+
+class ValStuckTrainImproves(SymptomDetector):
+    id = "val_stuck_train_improves"
+    title = T("Validation stuck while training improves", "训练在进步而验证集停在随机水平")
+    description = T(
+        "Training loss/accuracy improve normally while validation accuracy stays at chance.",
+        "训练损失/准确率正常改善，而验证准确率一直停在随机水平。",
+    )
+
+    def detect(self, ctx: Context) -> Iterator[Symptom]:
+        for val_name in [n for n in ctx.accuracy_names() if n.startswith("val_")]:
+            train_name = val_name[4:]
+            train = ctx.series(train_name)
+            stretch = chance_stretch(ctx, val_name)
+            if train is None or stretch is None or stretch.coverage < 0.5:
+                continue
+            t = curve(train).until_nonfinite()
+            if len(t) < 2:
+                continue
+            first = float(np.median(t.y[: max(1, min(3, len(t) // 5))]))
+            last = float(np.median(t.y[-max(1, min(3, len(t) // 5)):]))
+            gain = last - max(first, stretch.level)
+            loss = ctx.series(train_name.replace("accuracy", "loss")) or ctx.series("loss")
+            drop = relative_drop(curve(loss).until_nonfinite().y) if loss is not None else 0.0
+            if gain < MIN_ACCURACY_GAIN and drop < MIN_LOSS_DROP:
+                continue
+            tail = stretch.values()
+            c = stretch.curve
+            strength = min(1.0, stretch.coverage * min(1.0, 0.4 + max(gain, 0) * 2 + drop / 2))
+            yield Symptom(
+                id=self.id,
+                run=ctx.run.name if ctx.run else "",
+                metric=val_name,
+                start=c.label(stretch.start),
+                end=c.label(len(c) - 1),
+                strength=strength,
+                detail=DETAIL,
+                params={
+                    "train": train_name, "val": val_name,
+                    "train_first": round(first, 4), "train_last": round(last, 4),
+                    "low": round(float(np.min(tail)), 4), "high": round(float(np.max(tail)), 4),
+                    "chance": round(stretch.level, 4), "axis": c.axis,
+                    "axis_zh": "轮" if c.axis == "epoch" else "步",
+                    "start": c.label(stretch.start), "end": c.label(len(c) - 1),
+                },
+                axis=c.axis,  # type: ignore[arg-type]
+            )
+            return

@@ -1,0 +1,190 @@
+"""The window with a real QApplication: open by drop, menu and paste; plots; findings;
+evidence highlighting; language; errors; settings."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from tests.gui.conftest import FIXTURES, ROOT, open_and_wait
+
+pytestmark = pytest.mark.gui
+
+SEED004 = FIXTURES / "seeds" / "seed004.txt"
+SEED002 = FIXTURES / "seeds" / "seed002.txt"
+
+
+def _drop(window, mime: QMimeData) -> None:
+    target = window.centralWidget()
+    point = QPointF(target.width() / 2, target.height() / 2)
+    event = QDropEvent(point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, event)
+
+
+def test_drop_a_log_plots_curves_and_marks_nan(qtbot, window):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(SEED004))])
+    with qtbot.waitSignal(window.session.diagnosis_ready, timeout=30_000) as blocker:
+        _drop(window, mime)
+    cases = blocker.args[0]
+    assert cases and cases[0].diagnosis.runs
+    item = window.curves.curve("loss")
+    assert item is not None
+    x, y = item.getData()
+    run = window.session.runs[0]
+    assert len(x) == run.epoch_count
+    first_nan = int(np.flatnonzero(~np.isfinite(run.epochs["loss"].y))[0])
+    assert ("loss", float(run.epochs["loss"].x[first_nan])) in window.curves.nan_markers
+    assert any(r.symptom == "nan_loss" for r in window.curves.regions)
+
+
+def test_findings_list_the_expected_top_cause_and_evidence_highlights(qtbot, window):
+    open_and_wait(qtbot, window, [SEED004])
+    causes = [f.cause for f in window.findings.findings()]
+    assert "final_activation_mismatch" in causes
+    nan_item = window.findings.item_for("symptom", lambda s: s.id == "nan_loss")
+    assert nan_item is not None
+    window.findings.tree.setCurrentItem(nan_item)
+    symptom = nan_item.data(0, Qt.ItemDataRole.UserRole)[1]
+    region = window.curves.highlighted
+    assert region is not None
+    assert (region.start, region.end) == (symptom.start - 0.5, symptom.end + 0.5)
+
+
+def test_open_from_the_file_menu(qtbot, window, monkeypatch):
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(SEED002)], ""))
+    with qtbot.waitSignal(window.session.diagnosis_ready, timeout=30_000):
+        window.open_action.trigger()
+    assert [r.format for r in window.session.runs] == ["keras_console"]
+    assert window.curves.curve("val_accuracy") is not None
+    assert window.settings.recent_files == [str(SEED002)]
+
+
+def test_paste_log_text_with_ctrl_v(qtbot, window):
+    QGuiApplication.clipboard().setText(SEED002.read_text(encoding="utf-8"))
+    with qtbot.waitSignal(window.session.diagnosis_ready, timeout=30_000):
+        window.paste_action.trigger()
+    assert window.session.runs[0].epoch_count == 10
+    ids = {s.id for case in window.session.cases for s in case.diagnosis.symptoms}
+    assert "val_stuck_train_improves" in ids
+
+
+def test_bad_file_shows_an_error_and_keeps_what_was_open(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, [SEED004])
+    bad = tmp_path / "page.html"
+    bad.write_text("<!DOCTYPE html><html><body>login</body></html>", encoding="utf-8")
+    with qtbot.waitSignal(window.session.error_occurred, timeout=30_000) as blocker:
+        window.open_paths([str(bad)])
+    assert str(bad) in blocker.args[0]
+    assert window.banner.isVisible() and str(bad) in window.banner.label.text()
+    assert len(window.session.runs) == 1 and window.curves.curve("loss") is not None
+
+
+def test_language_switch_changes_visible_texts_and_is_remembered(qtbot, window):
+    open_and_wait(qtbot, window, [SEED004])
+    assert window.file_menu.title() == "&File"
+    window.set_language("zh_CN")
+    assert window.file_menu.title() == "文件(&F)"
+    assert window.findings_dock.windowTitle() == "诊断结果"
+    first = window.findings.tree.topLevelItem(0).text(0)
+    assert first == "曲线显示"
+    assert window.settings.language == "zh_CN"
+    window.set_language("en")
+    assert window.file_menu.title() == "&File"
+
+
+def test_several_runs_overlay(qtbot, window):
+    open_and_wait(qtbot, window, [SEED004])
+    open_and_wait(qtbot, window, [SEED002])
+    labels = window.curves.labels()
+    assert sum(label.endswith(": loss") for label in labels) == 2
+
+
+def test_million_point_series_is_drawn_with_downsampling(qtbot, window):
+    from app.core.run import Run, Series
+
+    n = 1_000_000
+    run = Run("big", "bench")
+    y = np.exp(-np.arange(n) / 2e5) + 0.1
+    run.add_series(Series("loss", "step", np.arange(1, n + 1), y))
+    window.curves.set_runs([run])
+    item = window.curves.curve("loss")
+    assert item.getData()[0].size == n
+    assert item.opts["autoDownsample"] and item.opts["clipToView"]
+    qtbot.wait(50)
+    displayed = item.curve.getData()[0]
+    assert displayed.size < n / 10  # what is actually drawn is reduced
+
+
+def test_crosshair_values_are_exact(qtbot, window):
+    open_and_wait(qtbot, window, [SEED002])
+    run = window.session.runs[0]
+    values = window.curves.values_at(3.2)
+    assert values["val_accuracy"] == pytest.approx(run.epochs["val_accuracy"].value_at(3))
+
+
+def test_window_start_does_not_import_tensorflow():
+    code = (
+        "import sys, os\n"
+        "os.environ.setdefault('QT_QPA_PLATFORM', 'offscreen')\n"
+        "from app.gui.main import build_window\n"
+        "app, w = build_window([], os.path.join(sys.argv[1], 't.ini'))\n"
+        "assert w.isVisible()\n"
+        "bad = [m for m in ('tensorflow', 'keras', 'tf_keras', 'pandas') if m in sys.modules]\n"
+        "print('BAD' if bad else 'OK', bad)\n"
+        "w.close()\n"
+    )
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        done = subprocess.run([sys.executable, "-c", code, folder], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120, env={**os.environ})
+    assert done.returncode == 0, done.stderr
+    assert "OK" in done.stdout, done.stdout
+
+
+def test_about_dialog_lists_versions(qtbot, window):
+    window.about_action.trigger()
+    text = window._about.findChild(type(window.banner.label), "about_text").text()
+    assert "PySide6" in text and "TrainDoc" in text and "TensorFlow" in text
+    window._about.close()
+
+
+def test_geometry_is_remembered(qtbot, settings):
+    from app.gui.main_window import MainWindow
+
+    first = MainWindow(settings=settings)
+    qtbot.addWidget(first)
+    first.resize(900, 640)
+    first.show()
+    first.close()
+    second = MainWindow(settings=settings)
+    qtbot.addWidget(second)
+    assert second.size().width() == 900
+    second.close()
+
+
+def test_nan_and_math_are_consistent():
+    # The seed's NaN values are real NaN (not the string), as the plot relies on.
+    from app.io.load import load_path
+
+    run = load_path(SEED004).runs[0]
+    assert any(math.isnan(v) for v in run.epochs["loss"].y)
+
+
+def test_drop_of_plain_text_is_read_as_a_log(qtbot, window):
+    mime = QMimeData()
+    mime.setText(SEED002.read_text(encoding="utf-8"))
+    with qtbot.waitSignal(window.session.diagnosis_ready, timeout=30_000):
+        _drop(window, mime)
+    assert window.session.runs[0].epoch_count == 10
+

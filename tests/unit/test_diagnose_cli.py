@@ -1,0 +1,103 @@
+"""``traindoc diagnose``, ``rules`` and ``explain`` on the seed logs."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from app.cli import main
+from app.cli.catalog import render_catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = ROOT / "tests" / "fixtures" / "seeds"
+SCHEMA = json.loads((ROOT / "app" / "schemas" / "diagnosis.schema.json").read_text(encoding="utf-8"))
+
+
+def _diagnose_json(capsys, *args):
+    code = main(["diagnose", *map(str, args), "--format", "json"])
+    out = capsys.readouterr().out
+    data = json.loads(out)
+    jsonschema.validate(data, SCHEMA)
+    return code, data
+
+
+def test_seed004_log_alone_shows_nan_and_points_at_the_output_activation(capsys):
+    code, data = _diagnose_json(capsys, SEEDS / "seed004.txt")
+    assert code == 0
+    symptoms = {s["id"]: s for s in data["symptoms"]}
+    assert "nan_loss" in symptoms
+    causes = [f["cause"] for f in data["findings"]]
+    assert "final_activation_mismatch" in causes
+    finding = next(f for f in data["findings"] if f["cause"] == "final_activation_mismatch")
+    assert finding["settle"], "without a model the finding says what would settle it"
+    assert any(e["code"] == "nan_loss" for e in finding["evidence"])
+
+
+def test_seed002_log_alone_shows_validation_stuck_and_eval_mismatch(capsys):
+    code, data = _diagnose_json(capsys, SEEDS / "seed002.txt")
+    assert code == 0
+    ids = {s["id"] for s in data["symptoms"]}
+    assert {"val_stuck_train_improves", "eval_mismatch"} <= ids
+
+
+def test_text_output_reads_like_a_diagnosis(capsys):
+    assert main(["diagnose", str(SEEDS / "seed004.txt")]) == 0
+    out = capsys.readouterr().out
+    assert "Most likely cause" in out and "nan_loss" in out and "Evidence:" in out
+
+
+def test_chinese_output(capsys):
+    assert main(["diagnose", str(SEEDS / "seed004.txt"), "--lang", "zh_CN"]) == 0
+    out = capsys.readouterr().out
+    assert "最可能的原因" in out
+
+
+def test_output_file_is_new_and_inputs_are_never_overwritten(tmp_path, capsys):
+    log = tmp_path / "seed004.txt"
+    log.write_bytes((SEEDS / "seed004.txt").read_bytes())
+    before = log.read_bytes()
+    out = tmp_path / "diagnosis.json"
+    assert main(["diagnose", str(log), "--format", "json", "-o", str(out)]) == 0
+    jsonschema.validate(json.loads(out.read_text(encoding="utf-8")), SCHEMA)
+    assert main(["diagnose", str(log), "-o", str(log)]) == 2
+    assert "refusing to overwrite" in capsys.readouterr().err
+    assert log.read_bytes() == before
+
+
+def test_all_adds_weaker_candidates_marked_as_such(capsys):
+    _, reported = _diagnose_json(capsys, SEEDS / "seed004.txt")
+    main(["diagnose", str(SEEDS / "seed004.txt"), "--format", "json", "--all"])
+    everything = json.loads(capsys.readouterr().out)
+    assert len(everything["findings"]) >= len(reported["findings"])
+    assert all(f["reported"] for f in reported["findings"])
+    assert any(not f["reported"] for f in everything["findings"]) or \
+        len(everything["findings"]) == len(reported["findings"])
+
+
+def test_unreadable_input_exits_2(tmp_path, capsys):
+    bad = tmp_path / "x.bin"
+    bad.write_bytes(b"\x00\x01\x02" * 100)
+    assert main(["diagnose", str(bad)]) == 2
+    assert str(bad) in capsys.readouterr().err
+
+
+def test_rules_catalog_lists_every_taxonomy_id(capsys):
+    from app.core.ids import SYMPTOMS
+
+    assert main(["rules", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [s["id"] for s in data["symptoms"]] == list(SYMPTOMS)
+    assert all(c["title"] and c["explanation"] for c in data["causes"])
+
+
+def test_rule_reference_docs_are_generated_from_the_registry():
+    committed = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert committed == render_catalog("md"), "regenerate: traindoc rules --format md > docs/rules.md"
+
+
+@pytest.mark.parametrize("rule_id", ["final_activation_mismatch", "nan_loss"])
+def test_explain(capsys, rule_id):
+    assert main(["explain", rule_id]) == 0
+    assert rule_id in capsys.readouterr().out
+    assert main(["explain", "no_such_rule"]) == 2
