@@ -130,7 +130,10 @@ def _load_dir(path: str, progress: Progress) -> Loaded:
                 continue
             candidates.append(full)
     if has_events:
-        loaded.runs.extend(tensorboard.read(path, progress))
+        try:
+            loaded.runs.extend(tensorboard.read(path, progress))
+        except InputError as error:
+            loaded.skipped.append(error.message())
     for index, full in enumerate(candidates):
         check_cancelled(progress)
         progress.report(index / max(1, len(candidates)), os.path.basename(full))
