@@ -97,7 +97,7 @@ def relative_drop(y: np.ndarray) -> float:
     k = max(1, min(3, y.size // 5))
     start = float(np.median(y[:k]))
     best = float(np.min(rolling_median(y, 3))) if y.size >= 3 else float(np.min(y))
-    if not np.isfinite(start) or start == 0:
+    if not np.isfinite(start) or not np.isfinite(best) or start == 0:
         return 0.0
     return (start - best) / abs(start)
 

@@ -99,8 +99,11 @@ def evaluate_rule(rule: CauseRule, ctx: Context) -> Finding | None:
     static = list(rule.evaluate(ctx))
     symptoms = _symptom_evidence(rule, ctx)
     static_for = [e for e in static if e.weight > 0]
+    # A rule may read the curves itself (e.g. the LR rules look at the loss shape); then its
+    # own positive curve evidence counts as the symptoms being present.
+    own_curves = any(e.kind == "symptom" and e.weight > 0 for e in static)
     evidence = static + symptoms
-    if static_for and rule.explains and ctx.has_curves and not symptoms \
+    if static_for and rule.explains and ctx.has_curves and not symptoms and not own_curves \
             and not any(s.id in ("nan_loss",) for s in ctx.symptoms) and _log_is_informative(ctx):
         names = ", ".join(rule.explained_symptoms())
         evidence.append(Evidence(kind="absence", code="symptoms_absent", text=ABSENT,

@@ -31,6 +31,17 @@ CAUSE_RULES: tuple[str, ...] = (
     "app.rules.causes.final_activation_mismatch:FinalActivationMismatch",
     "app.rules.causes.mse_for_classification:MseForClassification",
     "app.rules.causes.softmax_with_binary_crossentropy:SoftmaxWithBinaryCrossentropy",
+    "app.rules.causes.learning_rate_too_high:LearningRateTooHigh",
+    "app.rules.causes.learning_rate_too_low:LearningRateTooLow",
+    "app.rules.causes.adam_epsilon_too_small:AdamEpsilonTooSmall",
+    "app.rules.causes.exploding_gradients:ExplodingGradients",
+    "app.rules.causes.vanishing_gradients:VanishingGradients",
+    "app.rules.causes.dead_relu:DeadRelu",
+    "app.rules.causes.bad_initialization:BadInitialization",
+    "app.rules.causes.missing_bias:MissingBias",
+    "app.rules.causes.bias_regularized:BiasRegularized",
+    "app.rules.causes.sgd_without_momentum:SgdWithoutMomentum",
+    "app.rules.causes.kl_divergence_misuse:KlDivergenceMisuse",
 )
 
 

@@ -6,6 +6,7 @@ when they are silent and the loss did go down (or accuracy up).
 
 from __future__ import annotations
 
+import math
 from typing import Iterator
 
 import numpy as np
@@ -41,7 +42,7 @@ class Healthy(SymptomDetector):
             return
         c = curve(series)
         drop = relative_drop(c.y)
-        if drop < MIN_DROP:
+        if not math.isfinite(drop) or drop < MIN_DROP:
             return
         early_stop = any(e.kind == "early_stopping" for e in run.events)
         yield Symptom(

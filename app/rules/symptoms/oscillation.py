@@ -54,7 +54,10 @@ class Oscillation(SymptomDetector):
             level[level == 0] = np.nan
             d = np.diff(y)
             with np.errstate(all="ignore"):
-                swing = float(np.nanmedian(np.abs(d) / level[:-1]))
+                ratios = np.abs(d) / level[:-1]
+            if not np.isfinite(ratios).any():
+                continue  # the loss sits at exactly 0: nothing to measure a swing against
+            swing = float(np.nanmedian(ratios))
             nonzero = d[d != 0]
             if nonzero.size < 3 or not np.isfinite(swing):
                 continue
