@@ -1,0 +1,1 @@
+"""Patches: small declarative edits of model, compile and training configs (pure Python)."""
