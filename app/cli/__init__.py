@@ -69,10 +69,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     diagnose.add_argument("paths", nargs="+", metavar="PATH",
                           help="a log, a model file, a folder, or - for standard input")
-    diagnose.add_argument("--format", choices=("text", "json"), default="text",
-                          help="output format (default: text)")
+    diagnose.add_argument("--format", choices=("text", "json", "md", "html", "pdf"), default=None,
+                          help="output format: text, json, or a report as md (Markdown for an issue "
+                               "or a forum post), html (one self-contained file) or pdf; default: "
+                               "from the -o file's ending, else text")
     diagnose.add_argument("-o", "--output", metavar="FILE",
-                          help="write to FILE (a new file, written atomically) instead of stdout")
+                          help="write to FILE (a new file, written atomically) instead of stdout "
+                               "(required for --format pdf and html)")
+    diagnose.add_argument("--paper", choices=("A4", "Letter"), default="A4",
+                          help="page size of --format pdf (default: A4)")
     diagnose.add_argument("--all", action="store_true",
                           help="also list the weaker candidates below the reporting threshold")
     diagnose.add_argument("--lang", default="en", choices=("en", "zh_CN"),
@@ -109,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "inspect":
         return _inspect(args.paths, args.format)
     if args.command == "diagnose":
-        return _diagnose(args.paths, args.format, args.output, args.all, args.lang)
+        return _diagnose(args.paths, args.format, args.output, args.all, args.lang, args.paper)
     if args.command == "rules":
         from app.cli.catalog import render_catalog
 
@@ -160,11 +165,17 @@ def _read_all(paths: list[str]):
     return loaded, failed
 
 
-def _diagnose(paths: list[str], fmt: str, output: str | None, include_all: bool, lang: str) -> int:
+def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all: bool, lang: str,
+              paper: str = "A4") -> int:
     from app.cli.diagnose_view import render_json, render_text
     from app.core.files import OutputError, write_atomic
+    from app.report import format_for_path
     from app.rules.engine import diagnose_all
 
+    fmt = fmt or (format_for_path(output) if output else None) or "text"
+    if fmt in ("pdf", "html") and not output:
+        print(f"traindoc: --format {fmt} needs -o FILE", file=sys.stderr)
+        return EXIT_INPUT
     try:
         loaded, failed = _read_all(paths)
     except KeyboardInterrupt:
@@ -172,7 +183,13 @@ def _diagnose(paths: list[str], fmt: str, output: str | None, include_all: bool,
     if failed and not (loaded.runs or loaded.models):
         return EXIT_INPUT
     cases = diagnose_all(loaded.runs, loaded.models)
-    if fmt == "json":
+    text: str | bytes
+    if fmt in ("md", "html", "pdf"):
+        from app.report import build_report, inputs_from, render
+
+        report = build_report(cases, inputs_from(loaded.runs, loaded.models), lang, include_all=include_all)
+        text = render(report, fmt, page_size=paper)
+    elif fmt == "json":
         inputs = [{"path": p, "format": r.format, "kind": "run"} for r in loaded.runs for p in r.paths]
         inputs += [{"path": m.source_path, "format": m.format, "kind": "model"} for m in loaded.models]
         text = json.dumps(render_json(cases, inputs, lang, include_all), indent=2, ensure_ascii=False) + "\n"

@@ -37,6 +37,10 @@ def write_atomic(path: str | os.PathLike, data: bytes | str, *, inputs: Iterable
     payload = data.encode(encoding) if isinstance(data, str) else data
     handle, temp = tempfile.mkstemp(prefix=".traindoc-", suffix=".part", dir=folder)
     try:
+        # mkstemp makes the file private (0600); a report is shared: use the umask's default.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
             stream.flush()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QEvent, QMimeData, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QLocale, QMimeData, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -38,6 +38,9 @@ from app.gui.views.model_view import ModelView
 from app.resources import resource_path
 
 FILE_FILTER = "Training logs and models (*.txt *.log *.csv *.tsv *.json *.keras *.h5 *.hdf5 *tfevents*);;All files (*)"
+# Export report…: the format follows the file's ending; the filter picks it when there is none.
+REPORT_FILTERS = {"PDF (*.pdf)": "pdf", "HTML (*.html *.htm)": "html", "Markdown (*.md)": "md",
+                  "JSON (*.json)": "json"}
 
 
 class ErrorBanner(QFrame):
@@ -150,6 +153,10 @@ class MainWindow(QMainWindow):
         self.paste_action = self._action("paste", self.paste_clipboard, QKeySequence.StandardKey.Paste)
         self.paste_box_action = self._action("paste_box", self.paste_dialog, "Ctrl+Shift+V")
         self.close_all_action = self._action("close_all", self.session.close_all, "Ctrl+Shift+W")
+        self.export_action = self._action("export_report", self.export_report, "Ctrl+E")
+        self.copy_markdown_action = self._action("copy_markdown", self.copy_markdown, "Ctrl+Shift+C")
+        self.export_action.setEnabled(False)
+        self.copy_markdown_action.setEnabled(False)
         self.quit_action = self._action("quit", self.close, QKeySequence.StandardKey.Quit)
         self.log_y_action = self._action("log_y", self._toggle_log_y, "Ctrl+L", checkable=True)
         self.log_y_action.setChecked(self.settings.log_y)
@@ -173,6 +180,9 @@ class MainWindow(QMainWindow):
         self.recent_menu = self.file_menu.addMenu("")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.file_menu.addAction(self.paste_box_action)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.export_action)
+        self.file_menu.addAction(self.copy_markdown_action)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.close_all_action)
         self.file_menu.addSeparator()
@@ -207,6 +217,8 @@ class MainWindow(QMainWindow):
         self.paste_action.setText(self.tr("&Paste log"))
         self.paste_box_action.setText(self.tr("Paste log &text…"))
         self.close_all_action.setText(self.tr("&Close all"))
+        self.export_action.setText(self.tr("&Export report…"))
+        self.copy_markdown_action.setText(self.tr("Copy report as &Markdown"))
         self.quit_action.setText(self.tr("&Quit"))
         self.log_y_action.setText(self.tr("&Logarithmic loss axis"))
         self.reset_view_action.setText(self.tr("&Reset zoom"))
@@ -291,6 +303,52 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(self.tr("Code change copied to the clipboard: {0}").format(
             fix.title.render(self.lang, fix.params)), 8000)
 
+    # -- reports ---------------------------------------------------------------------------
+    def report(self):
+        """The report of what is open, in the UI language."""
+        from app.report import build_report, inputs_from
+
+        return build_report(self.session.cases, inputs_from(self.session.runs, self.session.models), self.lang)
+
+    def export_report(self) -> None:
+        """File ▸ Export report…: ask for a file; its ending (or the filter) picks the format."""
+        if not self.session.cases:
+            return
+        start = os.path.join(self.settings.last_dir or os.path.expanduser("~"), "traindoc-report.pdf")
+        path, chosen = QFileDialog.getSaveFileName(self, self.tr("Export report"), start,
+                                                   ";;".join(REPORT_FILTERS))
+        if path:
+            self.export_report_to(path, REPORT_FILTERS.get(chosen, "pdf"))
+
+    def export_report_to(self, path: str, fallback_format: str = "pdf") -> str | None:
+        """Write the report to ``path`` (a new file, never an input); returns the path written."""
+        from app.core.files import OutputError
+        from app.report import format_for_path, write_report
+
+        fmt = format_for_path(path)
+        if fmt is None:
+            fmt = fallback_format
+            path = f"{path}.{fmt}"
+        inputs = [p for run in self.session.runs for p in run.paths]
+        inputs += [m.source_path for m in self.session.models if m.source_path]
+        paper = "Letter" if QLocale.system().measurementSystem() == QLocale.MeasurementSystem.ImperialUSSystem else "A4"
+        try:
+            written = write_report(self.report(), fmt, path, inputs=inputs, page_size=paper)
+        except (OutputError, OSError, ValueError) as error:
+            self.show_error(str(error))
+            return None
+        self.statusBar().showMessage(self.tr("Report saved to {0}").format(written), 8000)
+        return written
+
+    def copy_markdown(self) -> None:
+        """Copy the report as Markdown (for a GitHub issue or a forum question)."""
+        if not self.session.cases:
+            return
+        from app.report import render
+
+        QGuiApplication.clipboard().setText(render(self.report(), "md"))
+        self.statusBar().showMessage(self.tr("Report copied as Markdown"), 5000)
+
     def _toggle_log_y(self, on: bool) -> None:
         self.settings.log_y = on
         self.curves.set_log_y(on)
@@ -332,6 +390,8 @@ class MainWindow(QMainWindow):
         symptoms = [s for case in cases for s in case.diagnosis.symptoms]
         self.curves.set_symptoms(symptoms)
         self.findings.set_cases(cases)
+        self.export_action.setEnabled(bool(cases))
+        self.copy_markdown_action.setEnabled(bool(cases))
         flagged = {str(e.where["layer"]) for case in cases for f in case.diagnosis.reported
                    for e in f.evidence if e.weight > 0 and e.where.get("layer")}
         self.model_view.set_model(self.model_view.model, flagged)

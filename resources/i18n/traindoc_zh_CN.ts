@@ -1,14 +1,15 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AboutDialog</name>
     <message>
-        <location filename="../../app/gui/views/dialogs.py" line="80" />
+        <location filename="../../app/gui/views/dialogs.py" line="80"/>
         <source>About TrainDoc</source>
         <translation>关于 TrainDoc</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/dialogs.py" line="83" />
+        <location filename="../../app/gui/views/dialogs.py" line="83"/>
         <source>Diagnoses deep-learning training runs that went wrong: curves, likely causes, evidence and fixes.</source>
         <translation>诊断出问题的深度学习训练：曲线、可能原因、证据和修复。</translation>
     </message>
@@ -16,34 +17,34 @@
 <context>
     <name>CurvePanel</name>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="107" />
+        <location filename="../../app/gui/plots/curve_panel.py" line="121"/>
         <source>Loss</source>
         <translation>损失</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="107" />
+        <location filename="../../app/gui/plots/curve_panel.py" line="121"/>
         <source>Accuracy and other metrics</source>
         <translation>准确率及其他指标</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="108" />
+        <location filename="../../app/gui/plots/curve_panel.py" line="122"/>
         <source>Learning rate</source>
         <translation>学习率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="111" />
-        <location filename="../../app/gui/plots/curve_panel.py" line="271" />
+        <location filename="../../app/gui/plots/curve_panel.py" line="125"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="285"/>
         <source>epoch</source>
         <translation>轮次</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="111" />
-        <location filename="../../app/gui/plots/curve_panel.py" line="271" />
+        <location filename="../../app/gui/plots/curve_panel.py" line="125"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="285"/>
         <source>step</source>
         <translation>步</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="226" />
+        <location filename="../../app/gui/plots/curve_panel.py" line="240"/>
         <source>selected</source>
         <translation>已选</translation>
     </message>
@@ -51,49 +52,50 @@
 <context>
     <name>FindingsPanel</name>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="74" />
+        <location filename="../../app/gui/views/findings_view.py" line="74"/>
         <source>Finding</source>
         <extracomment>the ``where`` of the selected symptom/evidence the selected Finding (or None) Fix, Finding</extracomment>
         <translation>发现</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="74" />
+        <location filename="../../app/gui/views/findings_view.py" line="74"/>
         <source>Confidence</source>
         <translation>置信度</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="87" />
+        <location filename="../../app/gui/views/findings_view.py" line="87"/>
         <source>Open a training log or a model file to see a diagnosis.</source>
         <translation>打开训练日志或模型文件以查看诊断。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="94" />
+        <location filename="../../app/gui/views/findings_view.py" line="94"/>
         <source>What the curves show</source>
         <translation>曲线显示</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="109" />
+        <location filename="../../app/gui/views/findings_view.py" line="109"/>
         <source>Nothing wrong found: the run trained as expected.</source>
         <translation>未发现问题：训练按预期进行。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="110" />
-        <source>Nothing wrong found in the model's settings.</source>
+        <location filename="../../app/gui/views/findings_view.py" line="110"/>
+        <source>Nothing wrong found in the model&apos;s settings.</source>
         <translation>模型设置中未发现问题。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="111" />
+        <location filename="../../app/gui/views/findings_view.py" line="111"/>
         <source>No cause reaches the reporting threshold.</source>
         <translation>没有原因达到报告阈值。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/gui/views/findings_view.py" line="119" />
+        <location filename="../../app/gui/views/findings_view.py" line="119"/>
         <source>%n likely cause(s) found.</source>
         <translation>
-            <numerusform>发现 %n 个可能原因。</numerusform></translation>
+            <numerusform>发现 %n 个可能原因。</numerusform>
+        </translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="197" />
+        <location filename="../../app/gui/views/findings_view.py" line="197"/>
         <source>Fixes</source>
         <translation>修复</translation>
     </message>
@@ -101,128 +103,153 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="205" />
+        <location filename="../../app/gui/main_window.py" line="215"/>
         <source>TrainDoc — training run diagnosis</source>
         <extracomment>the UI language after a switch</extracomment>
         <translation>TrainDoc — 训练诊断</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="206" />
+        <location filename="../../app/gui/main_window.py" line="216"/>
         <source>&amp;Open…</source>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="207" />
+        <location filename="../../app/gui/main_window.py" line="217"/>
         <source>&amp;Paste log</source>
         <translation>粘贴日志(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="208" />
+        <location filename="../../app/gui/main_window.py" line="218"/>
         <source>Paste log &amp;text…</source>
         <translation>粘贴日志文本(&amp;T)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="209" />
+        <location filename="../../app/gui/main_window.py" line="219"/>
         <source>&amp;Close all</source>
         <translation>全部关闭(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="210" />
+        <location filename="../../app/gui/main_window.py" line="220"/>
+        <source>&amp;Export report…</source>
+        <translation>导出报告(&amp;E)…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="221"/>
+        <source>Copy report as &amp;Markdown</source>
+        <translation>复制报告为 Markdown(&amp;M)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="222"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="211" />
+        <location filename="../../app/gui/main_window.py" line="223"/>
         <source>&amp;Logarithmic loss axis</source>
         <translation>损失使用对数坐标(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="212" />
+        <location filename="../../app/gui/main_window.py" line="224"/>
         <source>&amp;Reset zoom</source>
         <translation>重置缩放(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="213" />
+        <location filename="../../app/gui/main_window.py" line="225"/>
         <source>&amp;About TrainDoc</source>
         <translation>关于 TrainDoc(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="214" />
+        <location filename="../../app/gui/main_window.py" line="226"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="215" />
+        <location filename="../../app/gui/main_window.py" line="227"/>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="216" />
+        <location filename="../../app/gui/main_window.py" line="228"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="217" />
+        <location filename="../../app/gui/main_window.py" line="229"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="218" />
+        <location filename="../../app/gui/main_window.py" line="230"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="219" />
+        <location filename="../../app/gui/main_window.py" line="231"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="220" />
+        <location filename="../../app/gui/main_window.py" line="232"/>
         <source>Findings</source>
         <translation>诊断结果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="221" />
+        <location filename="../../app/gui/main_window.py" line="233"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="222" />
+        <location filename="../../app/gui/main_window.py" line="234"/>
         <source>Open files</source>
         <translation>已打开的文件</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="223" />
+        <location filename="../../app/gui/main_window.py" line="235"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="224" />
+        <location filename="../../app/gui/main_window.py" line="236"/>
         <source>Drop training logs, model files or folders here, or paste a log (Ctrl+V).</source>
         <translation>将训练日志、模型文件或文件夹拖到这里，或粘贴日志（Ctrl+V）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="234" />
+        <location filename="../../app/gui/main_window.py" line="246"/>
         <source>Open training logs or models</source>
         <translation>打开训练日志或模型</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="291" />
+        <location filename="../../app/gui/main_window.py" line="303"/>
         <source>Code change copied to the clipboard: {0}</source>
         <translation>代码修改已复制到剪贴板：{0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="340" />
+        <location filename="../../app/gui/main_window.py" line="318"/>
+        <source>Export report</source>
+        <translation>导出报告</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="340"/>
+        <source>Report saved to {0}</source>
+        <translation>报告已保存到 {0}</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="350"/>
+        <source>Report copied as Markdown</source>
+        <translation>报告已复制为 Markdown</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="400"/>
         <source>Most likely cause: {0} ({1:.0%})</source>
         <translation>最可能的原因：{0}（{1:.0%}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="363" />
+        <location filename="../../app/gui/main_window.py" line="423"/>
         <source>(none)</source>
         <translation>（无）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="367" />
+        <location filename="../../app/gui/main_window.py" line="427"/>
         <source>Clear list</source>
         <translation>清空列表</translation>
     </message>
@@ -230,77 +257,77 @@
 <context>
     <name>ModelView</name>
     <message>
-        <location filename="../../app/gui/views/model_view.py" line="48" />
+        <location filename="../../app/gui/views/model_view.py" line="48"/>
         <source>Layer</source>
         <translation>层</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/model_view.py" line="48" />
+        <location filename="../../app/gui/views/model_view.py" line="48"/>
         <source>Type</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/model_view.py" line="48" />
+        <location filename="../../app/gui/views/model_view.py" line="48"/>
         <source>Output</source>
         <translation>输出</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/model_view.py" line="48" />
+        <location filename="../../app/gui/views/model_view.py" line="48"/>
         <source>Activation</source>
         <translation>激活函数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/model_view.py" line="49" />
+        <location filename="../../app/gui/views/model_view.py" line="49"/>
         <source>Parameters</source>
         <translation>参数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/model_view.py" line="49" />
+        <location filename="../../app/gui/views/model_view.py" line="49"/>
         <source>Share</source>
         <translation>占比</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/model_view.py" line="58" />
+        <location filename="../../app/gui/views/model_view.py" line="58"/>
         <source>No model opened. Drop a .keras or .h5 file to see its layers.</source>
         <translation>尚未打开模型。拖入 .keras 或 .h5 文件以查看其层。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/model_view.py" line="63" />
+        <location filename="../../app/gui/views/model_view.py" line="63"/>
         <source>{0} ({1}), {2} parameters, {3} trainable</source>
         <translation>{0}（{1}），{2} 个参数，其中 {3} 个可训练</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/model_view.py" line="68" />
+        <location filename="../../app/gui/views/model_view.py" line="68"/>
         <source>Loss: {0}</source>
         <translation>损失函数：{0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/model_view.py" line="71" />
+        <location filename="../../app/gui/views/model_view.py" line="71"/>
         <source>Optimizer: {0}</source>
         <translation>优化器：{0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/model_view.py" line="73" />
+        <location filename="../../app/gui/views/model_view.py" line="73"/>
         <source>Metrics: {0}</source>
         <translation>指标：{0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/model_view.py" line="75" />
+        <location filename="../../app/gui/views/model_view.py" line="75"/>
         <source>Not compiled when saved (no loss or optimizer in the file).</source>
         <translation>保存时未编译（文件中没有损失函数或优化器）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/model_view.py" line="77" />
+        <location filename="../../app/gui/views/model_view.py" line="77"/>
         <source>From a model.summary() table: no activations, loss or optimizer.</source>
         <translation>来自 model.summary() 表格：没有激活函数、损失函数或优化器信息。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/model_view.py" line="87" />
+        <location filename="../../app/gui/views/model_view.py" line="87"/>
         <source>(frozen)</source>
         <translation>（冻结）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/model_view.py" line="98" />
+        <location filename="../../app/gui/views/model_view.py" line="98"/>
         <source>A finding points at this layer.</source>
         <translation>有诊断结果指向此层。</translation>
     </message>
@@ -308,17 +335,17 @@
 <context>
     <name>PasteDialog</name>
     <message>
-        <location filename="../../app/gui/views/dialogs.py" line="27" />
+        <location filename="../../app/gui/views/dialogs.py" line="27"/>
         <source>Paste a training log</source>
         <translation>粘贴训练日志</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/dialogs.py" line="29" />
+        <location filename="../../app/gui/views/dialogs.py" line="29"/>
         <source>Paste Keras console output, a CSVLogger file, History JSON, or a model.summary() table. Text around the log is fine.</source>
         <translation>粘贴 Keras 控制台输出、CSVLogger 文件、History JSON 或 model.summary() 表格。日志周围有其他文字也没关系。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/dialogs.py" line="36" />
+        <location filename="../../app/gui/views/dialogs.py" line="36"/>
         <source>Diagnose</source>
         <translation>诊断</translation>
     </message>
@@ -326,38 +353,38 @@
 <context>
     <name>Session</name>
     <message>
-        <location filename="../../app/gui/session.py" line="103" />
+        <location filename="../../app/gui/session.py" line="103"/>
         <source>Reading {0}…</source>
         <extracomment>runs or models were added or removed list[CaseDiagnosis], the current diagnosis a message naming the file and what was wrong message, fraction (-1 when idle) paths read successfully (for recent files)</extracomment>
         <translation>正在读取 {0}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="108" />
+        <location filename="../../app/gui/session.py" line="108"/>
         <source>The pasted text is empty.</source>
         <translation>粘贴的文本为空。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="112" />
+        <location filename="../../app/gui/session.py" line="112"/>
         <source>pasted text {0}</source>
         <translation>粘贴的文本 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="135" />
+        <location filename="../../app/gui/session.py" line="135"/>
         <source>Diagnosing…</source>
         <translation>正在诊断…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="169" />
+        <location filename="../../app/gui/session.py" line="169"/>
         <source>Internal error while {0}: {1}</source>
         <translation>{0}时发生内部错误：{1}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="170" />
+        <location filename="../../app/gui/session.py" line="170"/>
         <source>diagnosing</source>
         <translation>诊断</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="170" />
+        <location filename="../../app/gui/session.py" line="170"/>
         <source>reading</source>
         <translation>读取</translation>
     </message>
