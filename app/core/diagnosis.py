@@ -48,7 +48,7 @@ class Symptom:
             "axis": self.axis,
             "start": self.start,
             "end": self.end,
-            "strength": round(self.strength, 3),
+            "strength": round(float(self.strength), 3),
             "detail": self.describe(lang),
             "params": {k: _plain(v) for k, v in self.params.items()},
             "source": self.source.to_dict() if self.source else None,
@@ -81,8 +81,8 @@ class Evidence:
             "kind": self.kind,
             "code": self.code,
             "text": self.describe(lang),
-            "weight": round(self.weight, 3),
-            "supports": self.supports,
+            "weight": round(float(self.weight), 3),
+            "supports": bool(self.supports),
             "where": {k: _plain(v) for k, v in self.where.items()},
             "source": self.source.to_dict() if self.source else None,
         }
@@ -129,7 +129,7 @@ class Finding:
         return {
             "cause": self.cause,
             "run": self.run,
-            "confidence": round(self.confidence, 3),
+            "confidence": round(float(self.confidence), 3),
             "reported": self.reported,
             "title": self.title.render(lang),
             "explanation": self.explanation.render(lang),
@@ -185,7 +185,10 @@ class Diagnosis:
 
 
 def _plain(value: Any) -> Any:
-    """JSON-safe: floats via :func:`number` (NaN → "nan"), tuples → lists."""
+    """JSON-safe: floats via :func:`number` (NaN → "nan"), tuples → lists, numpy scalars →
+    Python ones (rules compute with numpy; ``np.bool_`` is not JSON)."""
+    if hasattr(value, "item") and type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0:
+        value = value.item()
     if isinstance(value, float):
         return number(value)
     if isinstance(value, (list, tuple)):

@@ -109,6 +109,8 @@ class MainWindow(QMainWindow):
         self.runs_dock = self._dock("runs_dock", self.run_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(self.findings_dock, self.model_dock)
         self.findings_dock.raise_()
+        # First-start widths (a saved window state overrides them): findings need room to read.
+        self.resizeDocks([self.findings_dock, self.runs_dock], [480, 200], Qt.Orientation.Horizontal)
 
         self.progress = QProgressBar(self)
         self.progress.setMaximumWidth(220)

@@ -79,8 +79,10 @@ class CurvePanel(QWidget):
         # x ranges follow each other. Not with pyqtgraph's setXLink: its linked-view path
         # (ViewBox.screenGeometry) crashes with PySide6 6.12 ("deallocating None").
         self._syncing = False
-        for plot in self.plots.values():
+        for key, plot in self.plots.items():
             plot.vb.sigXRangeChanged.connect(self._sync_x)
+            # Symptom labels hang from the top of the view, wherever zoom and pan put it.
+            plot.vb.sigYRangeChanged.connect(lambda *_, key=key: self._place_labels(key))
         self._crosshair: dict[str, pg.InfiniteLine] = {}
         self.readout = pg.TextItem(anchor=(0, 0), color="#444")
         self.plots["loss"].addItem(self.readout, ignoreBounds=True)
@@ -222,11 +224,22 @@ class CurvePanel(QWidget):
                                    pen=pg.mkPen(QColor(brush[0], brush[1], brush[2], 160)))
         item.setZValue(-10)
         plot.addItem(item, ignoreBounds=True)
-        label = pg.TextItem(name, color=QColor(brush[0], brush[1], brush[2]).darker(150), anchor=(0, 1))
+        row = sum(1 for r in self.regions if r.plot == key)  # stack the labels of one plot
+        label = pg.TextItem(name, color=QColor(brush[0], brush[1], brush[2]).lighter(130),
+                            anchor=(0, -1.1 * row))
         plot.addItem(label, ignoreBounds=True)
-        (y0, y1) = plot.viewRange()[1]
-        label.setPos(low, y1)
-        return Region(name, key, low, high, item, label)
+        region = Region(name, key, low, high, item, label)
+        self._place_label(region)
+        return region
+
+    def _place_label(self, region: Region) -> None:
+        # View coordinates (log10 values on a log axis), as the view range gives them.
+        region.label.setPos(region.start, self.plots[region.plot].viewRange()[1][1])
+
+    def _place_labels(self, key: str) -> None:
+        for region in self.regions + ([self.highlighted] if self.highlighted else []):
+            if region.plot == key:
+                self._place_label(region)
 
     def highlight(self, metric: str | None, start: float, end: float, name: str = "") -> Region:
         """Show one range strongly (evidence selected in the findings) and bring it into view."""

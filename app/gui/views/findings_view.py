@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
+    QHeaderView,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -40,6 +41,10 @@ class FindingsPanel(QWidget):
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("findings")
         self.tree.setColumnCount(2)
+        header = self.tree.header()
+        header.setStretchLastSection(False)  # the text takes the width, the number its own
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.setUniformRowHeights(False)
         self.tree.setWordWrap(True)
         self.tree.setAlternatingRowColors(True)
@@ -117,7 +122,6 @@ class FindingsPanel(QWidget):
             first.setExpanded(True)
             self.tree.setCurrentItem(first)
         self.summary.setText(self.tr("%n likely cause(s) found.", "", reported_total))
-        self.tree.resizeColumnToContents(1)
 
     def _finding_item(self, rank: int, finding: Finding) -> QTreeWidgetItem:
         item = QTreeWidgetItem([f"{rank}. {finding.title.render(self.lang)}  [{finding.cause}]",

@@ -1,0 +1,122 @@
+"""How often the engine names the cause a fixture run was built with.
+
+Runs the engine over every labeled fixture of ``tests/fixtures/fixtures.json`` (real Keras
+runs made by ``tools/make_fixtures.py``), the way a user would: the saved model plus the
+console log of ``fit(verbose=1)``. Prints, per run, the labels and what the engine said, then:
+
+- top-1 / top-3 cause accuracy over the runs built with at least one cause: the first
+  reported finding (or one of the first three findings) is one of the run's causes;
+- symptom precision / recall against the symptoms observed on the run's curves (the
+  ``observed`` label, checked when the fixture was generated), ``healthy`` included;
+- the false-alarm rate: healthy runs (no cause built in) with any reported finding.
+
+Targets (issue 3): top-1 >= 90 %, top-3 >= 97 %, false alarms <= 5 %.
+
+    .venv/bin/python bench/diagnosis_accuracy.py [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.io.load import load_paths  # noqa: E402
+from app.rules.engine import diagnose_all  # noqa: E402
+
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def _inputs(folder: Path) -> list[str] | None:
+    model = next((folder / n for n in ("model.keras", "model.h5", "model.json") if (folder / n).exists()), None)
+    log = folder / "console_v1.txt"
+    if not log.exists():
+        return None
+    return [str(p) for p in (model, log) if p is not None]
+
+
+def evaluate() -> dict:
+    manifest = json.loads((FIXTURES / "fixtures.json").read_text(encoding="utf-8"))["scenarios"]
+    rows = []
+    for name, entry in sorted(manifest.items()):
+        if "causes" not in entry:
+            continue
+        inputs = _inputs(FIXTURES / "runs" / name)
+        if inputs is None:
+            continue  # a config-only fixture: no run to diagnose
+        started = time.perf_counter()
+        loaded = load_paths(inputs)
+        cases = diagnose_all(loaded.runs, loaded.models)
+        elapsed = time.perf_counter() - started
+        diagnosis = cases[0].diagnosis
+        rows.append({
+            "run": name,
+            "causes": list(entry["causes"]),
+            "observed": list(entry.get("observed", [])),
+            "reported": [f.cause for f in diagnosis.reported],
+            "ranked": [f.cause for f in diagnosis.findings],
+            "confidences": [round(f.confidence, 2) for f in diagnosis.reported],
+            "symptoms": sorted({s.id for s in diagnosis.symptoms}),
+            "seconds": elapsed,
+        })
+    return summarize(rows)
+
+
+def summarize(rows: list[dict]) -> dict:
+    failing = [r for r in rows if r["causes"]]
+    healthy = [r for r in rows if not r["causes"]]
+    top1 = sum(1 for r in failing if r["reported"][:1] and r["reported"][0] in r["causes"])
+    top3 = sum(1 for r in failing if set(r["ranked"][:3]) & set(r["causes"]))
+    alarms = [r for r in healthy if r["reported"]]
+    tp = sum(len(set(r["symptoms"]) & set(r["observed"])) for r in rows)
+    said = sum(len(r["symptoms"]) for r in rows)
+    seen = sum(len(set(r["observed"])) for r in rows)
+    return {
+        "runs": len(rows),
+        "failing_runs": len(failing),
+        "healthy_runs": len(healthy),
+        "top1": top1 / len(failing) if failing else None,
+        "top3": top3 / len(failing) if failing else None,
+        "false_alarm_rate": len(alarms) / len(healthy) if healthy else None,
+        "symptom_precision": tp / said if said else None,
+        "symptom_recall": tp / seen if seen else None,
+        "median_seconds": sorted(r["seconds"] for r in rows)[len(rows) // 2] if rows else None,
+        "rows": rows,
+    }
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f} %"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    result = evaluate()
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    for r in result["rows"]:
+        mark = "ok " if (not r["causes"] and not r["reported"]) or (r["reported"][:1] and r["reported"][0] in r["causes"]) else "MISS"
+        print(f"{mark} {r['run']:<34} built: {', '.join(r['causes']) or 'healthy':<48} "
+              f"said: {', '.join(f'{c} {p}' for c, p in zip(r['reported'], r['confidences'])) or '-'}")
+        print(f"     observed: {', '.join(r['observed']) or '-':<45} detected: {', '.join(r['symptoms']) or '-'}")
+    print()
+    print(f"labeled runs: {result['runs']} ({result['failing_runs']} built with a cause, "
+          f"{result['healthy_runs']} healthy)")
+    print(f"top-1 cause accuracy: {_pct(result['top1'])}   (target >= 90 %)")
+    print(f"top-3 cause accuracy: {_pct(result['top3'])}   (target >= 97 %)")
+    print(f"false alarms on healthy runs: {_pct(result['false_alarm_rate'])}   (target <= 5 %)")
+    print(f"symptom precision: {_pct(result['symptom_precision'])}   recall: {_pct(result['symptom_recall'])}")
+    print(f"median time per run (read model + log, diagnose): {1000 * result['median_seconds']:.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
