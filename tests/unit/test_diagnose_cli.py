@@ -101,3 +101,17 @@ def test_explain(capsys, rule_id):
     assert main(["explain", rule_id]) == 0
     assert rule_id in capsys.readouterr().out
     assert main(["explain", "no_such_rule"]) == 2
+
+
+@pytest.mark.parametrize("scenario", sorted(p.name for p in (ROOT / "tests" / "fixtures" / "runs").iterdir()
+                                            if (p / "console_v1.txt").exists()))
+def test_json_of_every_fixture_run_with_its_model_validates(capsys, scenario):
+    """Model + log of each real fixture, --all: every evidence piece serializes (numpy
+    scalars computed by the rules included) and the document follows the schema."""
+    folder = ROOT / "tests" / "fixtures" / "runs" / scenario
+    model = next(folder / n for n in ("model.keras", "model.h5") if (folder / n).exists())
+    code = main(["diagnose", str(model), str(folder / "console_v1.txt"), "--format", "json", "--all"])
+    data = json.loads(capsys.readouterr().out)
+    jsonschema.validate(data, SCHEMA)
+    assert code == 0 and data["diagnoses"][0]["model"]
+    assert all(isinstance(e["supports"], bool) for f in data["findings"] for e in f["evidence"])
