@@ -194,3 +194,17 @@ def test_drop_of_plain_text_is_read_as_a_log(qtbot, window):
         _drop(window, mime)
     assert window.session.runs[0].epoch_count == 10
 
+
+
+def test_plots_follow_the_light_or_dark_palette(qtbot, window):
+    from PySide6.QtGui import QColor, QPalette
+
+    panel = window.curves
+    base = panel.palette().color(QPalette.ColorRole.Base)
+    assert panel.view.backgroundBrush().color() == base
+    dark = QPalette(panel.palette())
+    dark.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#f0f0f0"))
+    panel.setPalette(dark)
+    assert panel.view.backgroundBrush().color() == QColor("#1e1e1e")
+    assert panel.plots["loss"].getAxis("left").textPen().color() == QColor("#f0f0f0")

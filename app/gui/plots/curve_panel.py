@@ -16,14 +16,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.core.diagnosis import Symptom
 from app.core.run import Run, Series
 
 RUN_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
+# One run open: training blue, validation orange (and dashed), as in most training plots.
+# Several runs: one colour per run, validation dashed.
+TRAIN_COLOUR, VAL_COLOUR = "#1f77b4", "#ff7f0e"
 SYMPTOM_BRUSH = (255, 170, 0, 40)
 HIGHLIGHT_BRUSH = (0, 120, 255, 70)
 NAN_COLOUR = "#e4002b"
@@ -92,6 +95,7 @@ class CurvePanel(QWidget):
             plot.addItem(line, ignoreBounds=True)
             self._crosshair[key] = line
         self._proxy = pg.SignalProxy(self.view.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse)
+        self.apply_palette()
         self.retranslate()
         self._update_visibility()
 
@@ -119,6 +123,29 @@ class CurvePanel(QWidget):
         self.plots.clear()
 
     # -- content -------------------------------------------------------------------------
+    def apply_palette(self) -> None:
+        """Plot background and text from the system palette, so the plots are readable in
+        light and dark themes alike (pyqtgraph's default is always black)."""
+        palette = self.palette()
+        background = palette.color(QPalette.ColorRole.Base)
+        text = palette.color(QPalette.ColorRole.Text)
+        self.view.setBackground(background)
+        for plot in self.plots.values():
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                axis.setPen(pg.mkPen(text))
+                axis.setTextPen(pg.mkPen(text))
+            plot.titleLabel.setAttr("color", text.name())
+            plot.titleLabel.setText(plot.titleLabel.text)
+            if plot.legend is not None:
+                plot.legend.setLabelTextColor(text)
+        self.readout.setColor(text)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self.apply_palette()
+        super().changeEvent(event)
+
     def retranslate(self) -> None:
         titles = {"loss": self.tr("Loss"), "metrics": self.tr("Accuracy and other metrics"),
                   "lr": self.tr("Learning rate")}
@@ -149,6 +176,8 @@ class CurvePanel(QWidget):
             table = run.epochs if run.epochs else run.steps
             prefix = f"{run.name}: " if len(runs) > 1 else ""
             for name, series in sorted(table.items()):
+                if len(runs) == 1:
+                    colour = VAL_COLOUR if name.startswith("val_") else TRAIN_COLOUR
                 self._add_series(prefix + name, series, colour)
         self.retranslate()
         self._update_visibility()
@@ -225,7 +254,9 @@ class CurvePanel(QWidget):
         item.setZValue(-10)
         plot.addItem(item, ignoreBounds=True)
         row = sum(1 for r in self.regions if r.plot == key)  # stack the labels of one plot
-        label = pg.TextItem(name, color=QColor(brush[0], brush[1], brush[2]).lighter(130),
+        colour = QColor(brush[0], brush[1], brush[2])
+        dark_theme = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        label = pg.TextItem(name, color=colour.lighter(130) if dark_theme else colour.darker(170),
                             anchor=(0, -1.1 * row))
         plot.addItem(label, ignoreBounds=True)
         region = Region(name, key, low, high, item, label)
