@@ -4,13 +4,14 @@ evidence highlighting; language; errors; settings."""
 from __future__ import annotations
 
 import math
+import time
 import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QFileDialog
 
@@ -208,3 +209,40 @@ def test_plots_follow_the_light_or_dark_palette(qtbot, window):
     panel.setPalette(dark)
     assert panel.view.backgroundBrush().color() == QColor("#1e1e1e")
     assert panel.plots["loss"].getAxis("left").textPen().color() == QColor("#f0f0f0")
+
+
+def _big_console_log(path, epochs: int) -> int:
+    """A verbose-2 Keras log of ``epochs`` epochs (tens of MB), written fast."""
+    block = []
+    for epoch in range(1, epochs + 1):
+        block.append(f"Epoch {epoch}/{epochs}\n50/50 - 1s - 20ms/step - accuracy: 0.{5000 + epoch % 4000:04d} - "
+                     f"loss: {1 / (1 + epoch / 1000):.4f} - val_accuracy: 0.5012 - val_loss: 0.6931\n")
+    text = "".join(block)
+    path.write_text(text, encoding="utf-8")
+    return len(text)
+
+
+def test_a_large_log_loads_off_the_gui_thread_with_progress_and_cancel(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, [SEED004])
+    big = tmp_path / "big_training.log"
+    size = _big_console_log(big, 400_000)
+    assert size > 40_000_000
+    fractions = []
+    window.session.busy.connect(lambda message, fraction: fractions.append(fraction))
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(20)
+    window.open_paths([str(big)])
+    qtbot.waitUntil(lambda: any(0 < f < 1 for f in fractions), timeout=30_000)
+    assert window.cancel_button.isVisible() and window.progress.isVisible()
+    qtbot.wait(300)  # the event loop keeps running while the worker reads
+    timer.stop()
+    gaps = np.diff(ticks)
+    assert len(ticks) >= 5 and gaps.max() < 0.5, f"GUI thread stalled {gaps.max():.2f} s"
+    qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.cancel_button.isVisible(), timeout=5_000)
+    qtbot.wait(200)
+    # The cancelled file was not added; the run open before is still there.
+    assert [r.name for r in window.session.runs] == ["seeds/seed004.txt"]
+    assert not window.banner.isVisible()
