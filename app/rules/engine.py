@@ -98,9 +98,10 @@ def evaluate_rule(rule: CauseRule, ctx: Context) -> Finding | None:
     """The rule's finding on this context, or ``None`` when nothing supports it."""
     static = list(rule.evaluate(ctx))
     symptoms = _symptom_evidence(rule, ctx)
-    static_for = [e for e in static if e.weight > 0]
-    # A rule may read the curves itself (e.g. the LR rules look at the loss shape); then its
-    # own positive curve evidence counts as the symptoms being present.
+    # Evidence from the model and settings. A rule may also read the curves itself (e.g. the
+    # LR rules look at the loss shape): its own curve evidence (kind "symptom") counts as the
+    # symptoms being present, not as model evidence (so symptom-only caps still apply).
+    static_for = [e for e in static if e.weight > 0 and e.kind != "symptom"]
     own_curves = any(e.kind == "symptom" and e.weight > 0 for e in static)
     evidence = static + symptoms
     if static_for and rule.explains and ctx.has_curves and not symptoms and not own_curves \

@@ -42,6 +42,16 @@ CAUSE_RULES: tuple[str, ...] = (
     "app.rules.causes.bias_regularized:BiasRegularized",
     "app.rules.causes.sgd_without_momentum:SgdWithoutMomentum",
     "app.rules.causes.kl_divergence_misuse:KlDivergenceMisuse",
+    "app.rules.causes.batchnorm_train_inference_mismatch:BatchnormTrainInferenceMismatch",
+    "app.rules.causes.batchnorm_small_batch:BatchnormSmallBatch",
+    "app.rules.causes.unnormalized_inputs:UnnormalizedInputs",
+    "app.rules.causes.activation_on_input:ActivationOnInput",
+    "app.rules.causes.no_shuffle_sorted_data:NoShuffleSortedData",
+    "app.rules.causes.label_error:LabelError",
+    "app.rules.causes.class_imbalance:ClassImbalance",
+    "app.rules.causes.dense_bottleneck:DenseBottleneck",
+    "app.rules.causes.overfitting_small_data:OverfittingSmallData",
+    "app.rules.causes.unsafe_lambda_layer:UnsafeLambdaLayer",
 )
 
 

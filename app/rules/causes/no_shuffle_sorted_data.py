@@ -1,0 +1,72 @@
+"""``no_shuffle_sorted_data``: training batches come in file order (``shuffle=False``), which
+for data sorted by label means single-class batches (seed 002's ``fit(..., shuffle=False)``,
+seed 003 §6, §7)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from app.core.diagnosis import Evidence, Fix
+from app.core.i18n import T
+from app.rules.base import CauseRule, Context, SymptomWeight, evidence
+from app.rules.causes.batchnorm_train_inference_mismatch import fit_setting, setting_where
+
+# shuffle=False is a fact, not a guess, but it only hurts when the data are ordered: kept at
+# 0.6 so a run that trains fine (absence piece x0.65) is not reported for it.
+NO_SHUFFLE_WEIGHT = 0.6
+# shuffle=True is Keras' default, so an explicit True only confirms the usual setting.
+SHUFFLED_WEIGHT = -0.7
+
+NO_SHUFFLE = T(
+    "fit was called with shuffle=False: every epoch sees the samples in file order, and data "
+    "sorted by label give single-class batches",
+    "fit 使用了 shuffle=False：每轮都按文件顺序读取样本，按标签排序的数据会产生只含一个类别的批次",
+)
+SHUFFLED = T("fit shuffles the training data every epoch (shuffle=True)", "fit 每轮都会打乱训练数据（shuffle=True）")
+
+
+class NoShuffleSortedData(CauseRule):
+    id = "no_shuffle_sorted_data"
+    title = T("Training data not shuffled", "训练数据没有打乱")
+    explanation = T(
+        "With shuffle=False Keras feeds the samples in the order they are stored. Data saved "
+        "class by class then give batches of a single class: each step pulls the model toward "
+        "that class, the loss swings from batch to batch, and BatchNormalization learns "
+        "statistics of one class at a time, so validation and evaluate() disagree with training. "
+        "Shuffle every epoch, or shuffle the dataset once with a buffer as large as the data.",
+        "shuffle=False 时，Keras 按样本的存储顺序读取。如果数据是按类别依次保存的，每个批次就只含一个类别："
+        "每一步都把模型拉向那个类别，损失在批次之间大幅摆动，BatchNormalization 也一次只学到一个类别的统计量，"
+        "于是验证集和 evaluate() 的结果与训练不一致。请每轮都打乱数据，"
+        "或者用与数据量同样大的缓冲区对数据集做打乱。",
+    )
+    when_not = T(
+        "Silent when fit shuffles (shuffle=True, Keras' default) and undecided when the setting "
+        "is not known; note that fit ignores shuffle for tf.data datasets and generators, which "
+        "must shuffle themselves.",
+        "当 fit 打乱数据（shuffle=True，Keras 默认）时不报告；设置未知时无法判断。注意：对 tf.data 数据集"
+        "和生成器，fit 会忽略 shuffle 参数，需要它们自己打乱。",
+    )
+    explains = (SymptomWeight("val_stuck_train_improves", 0.3), SymptomWeight("oscillation", 0.25),
+                SymptomWeight("eval_mismatch", 0.3))
+    settle = T(
+        "The fit call (its shuffle argument) or the data pipeline code would settle it.",
+        "提供 fit 调用（其 shuffle 参数）或数据管道代码即可确认。",
+    )
+
+    def decidable(self, ctx: Context) -> bool:
+        return fit_setting(ctx, "shuffle")[0] is not None
+
+    def evaluate(self, ctx: Context) -> Iterator[Evidence]:
+        shuffle, source = fit_setting(ctx, "shuffle")
+        if shuffle is False:
+            yield evidence("setting", "shuffle_false", NO_SHUFFLE, NO_SHUFFLE_WEIGHT,
+                           where=setting_where("shuffle"), source=source)
+        elif shuffle is True:
+            yield evidence("setting", "shuffle_true", SHUFFLED, SHUFFLED_WEIGHT,
+                           where=setting_where("shuffle"), source=source)
+
+    def fixes(self, ctx: Context) -> list[Fix]:
+        return [Fix("set_shuffle", T("Shuffle the training data every epoch", "每轮都打乱训练数据"),
+                    "safe", {"shuffle": True},
+                    "model.fit(x_train, y_train, shuffle=True, ...)\n"
+                    "# tf.data: dataset = dataset.shuffle(len(x_train), reshuffle_each_iteration=True).batch(32)")]
