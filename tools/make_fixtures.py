@@ -9,7 +9,11 @@ Usage (from the repository root, with the project's venv)::
 For every scenario it writes ``tests/fixtures/runs/<scenario>/`` (model.keras, model.h5,
 model.json, history.json, log.csv, console_v1.txt, console_v2.txt, tb/) and updates that
 scenario's entry in ``tests/fixtures/fixtures.json`` (entries of scenarios not regenerated are
-kept). See ``tools/README.md`` and the fixture layout agreed in the project.
+kept). "Light" scenarios (``light_scenario()``: the labeled runs of the diagnosis benchmark) keep
+only console_v1.txt, history.json, log.csv and the model files they name. Every entry records the
+taxonomy causes its scenario was built with ("causes") and the symptoms its curves showed
+("observed", computed by ``label_run()``). See ``tools/README.md`` and the fixture layout agreed
+in the project.
 
 How a scenario runs: this script starts itself again as a *worker* (``--worker``) in a
 subprocess whose stdin, stdout and stderr are the slave end of a pseudo-terminal, and records
@@ -66,21 +70,29 @@ SCENARIOS: dict[str, dict] = {
                        "trained with mean_squared_error on balanced binary sequences.",
         "seed_report": "000", "keras": "3", "phases": ["v1", "v2"],
         "expected": ["stuck_chance_accuracy"],
+        "architecture": "Conv1D", "causes": ["mse_for_classification", "unsafe_lambda_layer"],
+        "incidental_causes": ["sgd_without_momentum"],
     },
     "seed000_bce_fixed": {
         "description": "Seed 000 fixed: the same model, data, optimizer and init seed as "
                        "seed000_mse_sigmoid, trained with binary_crossentropy.",
         "seed_report": "000", "keras": "3", "phases": ["v1", "v2"],
         "expected": ["healthy"],
+        "architecture": "Conv1D", "causes": ["unsafe_lambda_layer"],
+        "incidental_causes": ["sgd_without_momentum"],
     },
     "seed002_softmax_bce_bn": {
         "description": "Seed 002: 1D CNN of Conv1D+BatchNormalization+ReLU+MaxPooling1D "
                        "blocks, Flatten -> Dropout -> Dense holding most parameters, Dense(2) + "
-                       "softmax trained with binary_crossentropy (accuracy becomes "
-                       "binary_accuracy), SGD, batch 8, shuffle=False on label-sorted training "
+                       "softmax trained with binary_crossentropy (Keras 3 still logs "
+                       "categorical accuracy), SGD, batch 8, shuffle=False on label-sorted training "
                        "data; model.evaluate(x_train, y_train) printed after fit.",
         "seed_report": "002", "keras": "3", "phases": ["v1", "v2"],
         "expected": ["stuck_chance_accuracy", "eval_mismatch"],
+        "architecture": "Conv1D",
+        "causes": ["softmax_with_binary_crossentropy", "batchnorm_train_inference_mismatch",
+                   "no_shuffle_sorted_data", "batchnorm_small_batch", "dense_bottleneck"],
+        "incidental_causes": ["sgd_without_momentum"],
     },
     "seed004_relu_cce_nan": {
         "description": "Seed 004: a small VGG-like conv base built as its own Functional model "
@@ -90,6 +102,7 @@ SCENARIOS: dict[str, dict] = {
                        "run with TerminateOnNaN added.",
         "seed_report": "004", "keras": "3", "phases": ["v1", "v2", "terminate"],
         "expected": ["nan_loss", "stuck_chance_accuracy"],
+        "architecture": "Conv2D", "causes": ["final_activation_mismatch"],
     },
     "seed001_relu_input_adam": {
         "description": "Seed 001: Activation('relu') applied directly to standardized inputs "
@@ -98,12 +111,15 @@ SCENARIOS: dict[str, dict] = {
                        "default epsilon, 250 short epochs (solid vs broken line images).",
         "seed_report": "001", "keras": "3", "phases": ["v1", "v2"],
         "expected": None,  # whatever the long run shows; a late spike is not expected
+        "architecture": "Conv2D",
+        "causes": ["activation_on_input", "adam_epsilon_too_small", "softmax_with_binary_crossentropy"],
     },
     "healthy_mlp": {
         "description": "Healthy: 3-class MLP on tabular data, sparse_categorical_crossentropy, "
                        "Adam; EarlyStopping(patience=5, restore_best_weights=True, verbose=1).",
         "seed_report": None, "keras": "3", "phases": ["v1", "v2"],
         "expected": ["healthy"],
+        "architecture": "MLP", "causes": [],
     },
     "healthy_conv2d": {
         "description": "Healthy: small Conv2D classifier of 4 synthetic shapes, "
@@ -111,11 +127,13 @@ SCENARIOS: dict[str, dict] = {
                        "before CSVLogger so log.csv has a learning_rate column.",
         "seed_report": None, "keras": "3", "phases": ["v1", "v2"],
         "expected": ["healthy"],
+        "architecture": "Conv2D", "causes": [],
     },
     "healthy_lstm": {
         "description": "Healthy: LSTM(16) binary sequence classifier, binary_crossentropy, Adam.",
         "seed_report": None, "keras": "3", "phases": ["v1", "v2"],
         "expected": ["healthy"],
+        "architecture": "LSTM", "causes": [],
     },
     "healthy_conv1d": {
         "description": "Healthy: Conv1D + GlobalAveragePooling1D classifier of 3 sine "
@@ -123,6 +141,7 @@ SCENARIOS: dict[str, dict] = {
                        "scalars (update_freq=4).",
         "seed_report": None, "keras": "3", "phases": ["v1", "v2"],
         "expected": ["healthy"],
+        "architecture": "Conv1D", "causes": [],
     },
     "multi_output": {
         "description": "Functional model with two named outputs: 'class_out' (3-way softmax, "
@@ -130,12 +149,14 @@ SCENARIOS: dict[str, dict] = {
                        "mse, mae), loss_weights 1.0/0.5.",
         "seed_report": None, "keras": "3", "phases": ["v1", "v2"],
         "expected": ["healthy"],
+        "architecture": "MLP", "causes": [],
     },
     "lr_schedule": {
         "description": "MLP binary classifier (inside/outside a circle) with Adam on a "
                        "keras.optimizers.schedules.ExponentialDecay learning rate.",
         "seed_report": None, "keras": "3", "phases": ["v1", "v2"],
         "expected": ["healthy"],
+        "architecture": "MLP", "causes": [],
     },
     "keras2_tfkeras": {
         "description": "Keras 2 API (import tf_keras as keras): MLP binary classifier with "
@@ -143,6 +164,7 @@ SCENARIOS: dict[str, dict] = {
                        "model.json by tf_keras, CSVLogger, TensorBoard.",
         "seed_report": None, "keras": "2", "phases": ["v1", "v2"],
         "expected": ["healthy"],
+        "architecture": "MLP", "causes": [],
     },
     "vgg16_config": {
         "description": "keras.applications.VGG16(weights=None, include_top=False, "
@@ -151,8 +173,164 @@ SCENARIOS: dict[str, dict] = {
                        "model.json only (no weights: too big).",
         "seed_report": "004", "keras": "3", "phases": ["v1"],
         "expected": [],
+        "architecture": "Conv2D", "causes": [],
     },
 }
+
+
+def light_scenario(architecture: str, causes: list[str], description: str, *,
+                   expected: list[str] | None, model_files: tuple[str, ...] = ("keras", "json"),
+                   incidental: tuple[str, ...] = ()) -> dict:
+    """The spec of a scenario that keeps fewer files ("artifacts": "light"): one verbose=1 run
+    (console_v1.txt), history.json, log.csv and the model files named (``keras`` -> model.keras,
+    ``h5`` -> model.h5, ``json`` -> model.json); no console_v2.txt, no tb/."""
+    spec = {"description": description, "seed_report": None, "keras": "3", "phases": ["v1"],
+            "expected": expected, "architecture": architecture, "causes": list(causes),
+            "artifacts": "light", "model_files": list(model_files)}
+    if incidental:
+        spec["incidental_causes"] = list(incidental)
+    return spec
+
+
+# The labeled runs added for the diagnosis benchmark (one failure cause each, built in on
+# purpose; "expected" is the symptom the construction aims at, the manifest keeps what the
+# curves showed).
+SCENARIOS.update({
+    "fam_relu_cce_mlp": light_scenario(
+        "MLP", ["final_activation_mismatch"],
+        "3-class MLP whose output is Dense(3, activation='relu') trained with "
+        "categorical_crossentropy (from_logits=False), Adam.",
+        expected=["nan_loss", "stuck_chance_accuracy"], model_files=("keras", "h5", "json")),
+    "fam_linear_bce_conv1d": light_scenario(
+        "Conv1D", ["final_activation_mismatch"],
+        "Conv1D binary classifier whose output is a linear Dense(1) trained with "
+        "binary_crossentropy (from_logits=False), SGD(0.05, momentum=0.9).",
+        expected=["stuck_chance_accuracy"]),
+    "fam_relu_sparse_cce_conv2d": light_scenario(
+        "Conv2D", ["final_activation_mismatch"],
+        "Conv2D 4-shape classifier whose output is Dense(4, activation='relu') trained with "
+        "sparse_categorical_crossentropy (from_logits=False), Adam.",
+        expected=["stuck_chance_accuracy"]),
+    "mse_softmax_mlp": light_scenario(
+        "MLP", ["mse_for_classification"],
+        "10-class MLP, Dense(10, softmax) trained with mean_squared_error on one-hot labels, "
+        "SGD momentum 0.9.",
+        expected=["slow_convergence"]),
+    "mse_sigmoid_lstm": light_scenario(
+        "LSTM", ["mse_for_classification"],
+        "LSTM(16) binary sequence classifier, Dense(1, sigmoid) trained with "
+        "mean_squared_error, SGD momentum 0.9.",
+        expected=["stuck_chance_accuracy"], model_files=("keras", "h5", "json")),
+    "softmax_bce_mlp": light_scenario(
+        "MLP", ["softmax_with_binary_crossentropy"],
+        "3-class MLP, Dense(3, softmax) trained with binary_crossentropy on one-hot labels "
+        "(Keras 3: metrics=['accuracy'] is resolved from the shapes, categorical_accuracy), Adam.",
+        expected=None),
+    "softmax_bce_conv1d": dict(light_scenario(
+        "Conv1D", ["softmax_with_binary_crossentropy"],
+        "Keras 2 (tf_keras): Conv1D 3-frequency classifier, Dense(3, softmax) trained with "
+        "binary_crossentropy on one-hot labels, Adam.",
+        expected=None, model_files=("h5", "json")), keras="2"),
+    "lr_high_sgd_mlp": light_scenario(
+        "MLP", ["learning_rate_too_high"],
+        "3-class MLP trained with SGD(learning_rate=5.0, momentum=0.9).",
+        expected=["nan_loss"]),
+    "lr_high_adam_conv2d": light_scenario(
+        "Conv2D", ["learning_rate_too_high"],
+        "Conv2D 4-shape classifier trained with Adam(learning_rate=0.5).",
+        expected=["stuck_chance_accuracy"]),
+    "lr_low_adam_mlp": light_scenario(
+        "MLP", ["learning_rate_too_low"],
+        "3-class MLP trained with Adam(learning_rate=1e-5).",
+        expected=["slow_convergence"]),
+    "lr_low_adam_lstm": light_scenario(
+        "LSTM", ["learning_rate_too_low"],
+        "LSTM(16) binary sequence classifier trained with Adam(learning_rate=1e-6).",
+        expected=["plateau_no_learning"]),
+    "sgd_no_momentum_mlp": light_scenario(
+        "MLP", ["sgd_without_momentum"],
+        "3-class MLP trained with plain SGD(learning_rate=0.001, momentum=0.0).",
+        expected=["slow_convergence"]),
+    "vanishing_sigmoid_mlp": light_scenario(
+        "MLP", ["vanishing_gradients"],
+        "Binary MLP of 12 Dense(16, sigmoid) layers (no normalization, no skip connections), Adam.",
+        expected=["plateau_no_learning", "stuck_chance_accuracy"]),
+    "zeros_init_mlp": light_scenario(
+        "MLP", ["bad_initialization"],
+        "3-class MLP whose hidden Dense layers have kernel_initializer='zeros', Adam.",
+        expected=["plateau_no_learning", "stuck_chance_accuracy"]),
+    "dead_relu_conv1d": light_scenario(
+        "Conv1D", ["dead_relu"],
+        "Conv1D 3-frequency classifier whose ReLU layers start with "
+        "bias_initializer=Constant(-10) (every unit outputs 0), Adam.",
+        expected=["plateau_no_learning", "stuck_chance_accuracy"]),
+    "exploding_init_mlp": light_scenario(
+        "MLP", ["exploding_gradients"],
+        "8 Dense(32, relu) layers with kernel_initializer=RandomNormal(stddev=3), no "
+        "normalization, no gradient clipping, SGD(0.01).",
+        expected=["nan_loss"]),
+    "bias_regularized_mlp": light_scenario(
+        "MLP", ["bias_regularized"],
+        "Binary MLP whose every Dense has bias_regularizer=l2(10.0) on a task that needs "
+        "an offset (2-D, x0 + x1 > 2), Adam.",
+        expected=None),
+    "missing_bias_mlp": light_scenario(
+        "MLP", ["missing_bias"],
+        "Binary MLP with use_bias=False on every Dense and no normalization, on a task "
+        "that needs an offset (2-D, x0 + x1 > 2), Adam.",
+        expected=None),
+    "bn_small_batch_conv2d": light_scenario(
+        "Conv2D", ["batchnorm_small_batch"],
+        "Conv2D + BatchNormalization 4-shape classifier trained with batch_size=4; "
+        "model.evaluate(x_train, y_train) printed after fit.",
+        expected=None),
+    "unnormalized_inputs_mlp": light_scenario(
+        "MLP", ["unnormalized_inputs"],
+        "3-class MLP on features scaled by 1000 (no normalization layer), SGD(0.01).",
+        expected=["nan_loss"]),
+    "no_shuffle_sorted_mlp": light_scenario(
+        "MLP", ["no_shuffle_sorted_data"],
+        "Binary MLP trained on label-sorted data (all class 0, then all class 1) with "
+        "shuffle=False, batch 8, SGD(0.1, momentum=0.9).",
+        expected=["stuck_chance_accuracy"]),
+    "class_imbalance_mlp": light_scenario(
+        "MLP", ["class_imbalance"],
+        "Binary MLP on 95/5 imbalanced labels with a weak signal, no class weights, Adam.",
+        expected=["stuck_chance_accuracy"]),
+    "label_error_mlp": light_scenario(
+        "MLP", ["label_error"],
+        "Binary MLP (128-128) whose 200 training labels are shuffled against their samples "
+        "(validation labels correct), Adam, 80 epochs.",
+        expected=["stuck_chance_accuracy", "val_stuck_train_improves", "loss_collapse_zero"],
+        incidental=("overfitting_small_data",)),
+    "dense_bottleneck_conv2d": light_scenario(
+        "Conv2D", ["dense_bottleneck"],
+        "Conv2D(8) -> Flatten -> Dense(32) holding most parameters, 100 training images "
+        "of 4 shapes, Adam, 50 epochs.",
+        expected=["overfitting"]),
+    "overfit_small_mlp": light_scenario(
+        "MLP", ["overfitting_small_data"],
+        "3-class MLP (128-128, ~20k parameters) on 100 noisy training samples, no "
+        "regularization or dropout, Adam, 80 epochs.",
+        expected=["overfitting"]),
+    "kl_linear_mlp": light_scenario(
+        "MLP", ["kl_divergence_misuse"],
+        "3-class MLP with a linear Dense(3) output trained with kl_divergence on one-hot "
+        "labels, Adam.",
+        expected=None),
+    "healthy_mlp_sgd": light_scenario(
+        "MLP", [],
+        "Healthy: binary MLP (inside/outside a ring), SGD(0.05, momentum=0.9).",
+        expected=["healthy"]),
+    "healthy_gap_conv2d": light_scenario(
+        "Conv2D", [],
+        "Healthy: Conv2D + GlobalAveragePooling2D 4-shape classifier, Adam.",
+        expected=["healthy"], model_files=("keras", "h5", "json")),
+    "healthy_lstm_3class": light_scenario(
+        "LSTM", [],
+        "Healthy: LSTM(24) 3-class classifier of sequence trends, Adam.",
+        expected=["healthy"]),
+})
 
 CONSOLE_FILES = {"v1": "console_v1.txt", "v2": "console_v2.txt",
                  "terminate": "console_v1_terminate.txt"}
@@ -271,7 +449,9 @@ def label_run(result: dict) -> tuple[list[str], dict]:
         samples = result.get("val_samples") if val_acc else result.get("train_samples")
         tolerance = max(CHANCE_TOLERANCE, 2 * math.sqrt(chance * (1 - chance) / samples))
         checks["chance_tolerance"] = round(tolerance, 4)
-        within = [abs(v - chance) <= tolerance for v in watched]
+        # at chance or below it (a model stuck on one class scores that class's share, which
+        # can be below the majority share)
+        within = [v <= chance + tolerance for v in watched]
         trailing = 0
         for flag in reversed(within):
             if not flag:
@@ -324,6 +504,12 @@ def label_run(result: dict) -> tuple[list[str], dict]:
                 and finite_loss and finite_loss[-1] < finite_loss[best]):
             labels.append("overfitting")
 
+    all_finite = bool(finite_loss) and len(finite_loss) == len(loss)
+    if all_finite and len(loss) >= 5:
+        labels.extend(curve_shape_labels(loss, train_acc, val_acc, chance, checks,
+                                         bool(val_acc) and "stuck_chance_accuracy" in labels
+                                         and checks.get("epochs_within_chance") == len(val_acc)))
+
     if finite_loss and len(finite_loss) == len(loss):
         checks["loss_first"], checks["loss_last"] = loss[0], loss[-1]
         loss_halved = loss[-1] < 0.5 * loss[0]
@@ -337,6 +523,52 @@ def label_run(result: dict) -> tuple[list[str], dict]:
         if loss_halved and val_improved and not labels:
             labels.append("healthy")
     return labels, checks
+
+
+PLATEAU_BAND = 0.05  # plateau: from epoch 2 on, loss within 5 % of its epoch-2 value ...
+PLATEAU_ACCURACY_RANGE = 0.05  # ... and training accuracy within a 0.05 band
+SLOW_MAX_FALL = 0.6  # slow: the loss ended above 60 % of its first value ...
+SLOW_LATE_SHARE = 0.15  # ... and its last quarter still brought >= 15 % of the total fall
+OSCILLATION_RISE = 1.25  # oscillation: an epoch-to-epoch rise of the loss by > 25 % ...
+OSCILLATION_MIN_RISES = 3  # ... at least 3 times and in >= 20 % of the epoch steps
+COLLAPSE_LOSS = 1e-3  # collapse: training loss <= 0.001 within the first 3 epochs, or ...
+COLLAPSE_TRAIN_ACCURACY = 0.99  # ... training accuracy >= 0.99 while validation sat at chance
+
+
+def curve_shape_labels(loss: list[float], train_acc, val_acc, chance, checks: dict,
+                       val_at_chance_whole_run: bool) -> list[str]:
+    """plateau_no_learning, slow_convergence, oscillation and loss_collapse_zero, decided on
+    a finite training loss of >= 5 epochs (the thresholds are the constants above)."""
+    labels = []
+    epochs = len(loss)
+    reference = loss[1]
+    band = max(abs(v - reference) for v in loss[1:]) / abs(reference) if reference else math.inf
+    accuracy_range = (max(train_acc[1:]) - min(train_acc[1:])) if train_acc else 0.0
+    checks["loss_band_from_epoch_2"] = round(band, 4)
+    checks["train_accuracy_range_from_epoch_2"] = round(accuracy_range, 4)
+    plateau = band <= PLATEAU_BAND and accuracy_range <= PLATEAU_ACCURACY_RANGE
+    if plateau:
+        labels.append("plateau_no_learning")
+
+    total_fall = loss[0] - loss[-1]
+    quarter = int(0.75 * (epochs - 1))
+    late_fall = loss[quarter] - loss[-1]
+    checks["loss_last_over_first"] = round(loss[-1] / loss[0], 4) if loss[0] else None
+    checks["late_share_of_loss_fall"] = round(late_fall / total_fall, 4) if total_fall > 0 else None
+    if (not plateau and total_fall > 0.02 * abs(loss[0]) and loss[-1] > SLOW_MAX_FALL * loss[0]
+            and late_fall >= SLOW_LATE_SHARE * total_fall):
+        labels.append("slow_convergence")
+
+    rises = sum(1 for a, b in zip(loss, loss[1:]) if a > 0 and b > OSCILLATION_RISE * a)
+    checks["loss_rises_over_25_percent"] = rises
+    if rises >= OSCILLATION_MIN_RISES and rises >= 0.2 * (epochs - 1) and loss[-1] > 0.5 * loss[0]:
+        labels.append("oscillation")
+
+    fast_zero = min(loss[:3]) <= COLLAPSE_LOSS
+    memorized = bool(train_acc) and train_acc[-1] >= COLLAPSE_TRAIN_ACCURACY and val_at_chance_whole_run
+    if fast_zero or memorized:
+        labels.append("loss_collapse_zero")
+    return labels
 
 
 def run_summary(result: dict, checks: dict) -> str:
@@ -388,13 +620,19 @@ def manifest_entry(scenario: str, spec: dict, out_dir: Path, results: dict[str, 
         "final": {key: as_manifest_value(values[-1]) for key, values in history.items() if values},
         "evaluate": ({k: as_manifest_value(v) for k, v in main["evaluate"].items()}
                      if main.get("evaluate") else None),
+        "architecture": spec.get("architecture"),
+        "causes": list(spec.get("causes", [])),
         "observed": labels,
         "notes": notes,
+        "artifacts": spec.get("artifacts", "full"),
+        "fit": main.get("fit"),
         "consoles": consoles,
         "callbacks": main.get("callbacks", []),
         "checks": {k: as_manifest_value(v) for k, v in checks.items()},
         "generation_seconds": {phase: r["seconds"] for phase, r in results.items()},
     }
+    if spec.get("incidental_causes"):
+        entry["incidental_causes"] = list(spec["incidental_causes"])
     for key in ("extra",):
         if main.get(key):
             entry[key] = main[key]
@@ -473,6 +711,16 @@ def write_manifest(entries: dict[str, dict]) -> None:
     manifest = load_manifest()
     scenarios = dict(manifest.get("scenarios", {}))
     scenarios.update(entries)
+    for name, entry in scenarios.items():  # kept entries get the spec's current static fields
+        spec = SCENARIOS.get(name)
+        if spec is not None:
+            entry["description"] = spec["description"]
+            entry["architecture"] = spec.get("architecture")
+            entry["causes"] = list(spec.get("causes", []))
+            entry.pop("incidental_causes", None)
+            if spec.get("incidental_causes"):
+                entry["incidental_causes"] = list(spec["incidental_causes"])
+            entry.setdefault("artifacts", spec.get("artifacts", "full"))
     ordered = {name: scenarios[name] for name in SCENARIOS if name in scenarios}
     manifest = {
         "generated_by": "tools/make_fixtures.py",
@@ -543,6 +791,9 @@ class Phase:
         self.out = out
         self.verbose = 2 if name == "v2" else 1
         self.writes_files = name == "v1"
+        spec = SCENARIOS.get(scenario, {})
+        self.light = spec.get("artifacts") == "light"  # no tb/, only the model files named
+        self.model_files = tuple(spec.get("model_files", ("keras", "h5", "json")))
 
 
 def seed_everything(seed: int, keras_module=None) -> None:
@@ -557,9 +808,12 @@ def seed_everything(seed: int, keras_module=None) -> None:
 
 
 def file_callbacks(keras, phase: Phase, tensorboard_update_freq="epoch") -> list:
-    """CSVLogger and TensorBoard writing into the fixture folder (v1 phase only)."""
+    """CSVLogger and TensorBoard writing into the fixture folder (v1 phase only; a light
+    scenario gets the CSVLogger only)."""
     if not phase.writes_files:
         return []
+    if phase.light:
+        return [keras.callbacks.CSVLogger(str(phase.out / "log.csv"))]
     return [
         keras.callbacks.CSVLogger(str(phase.out / "log.csv")),
         keras.callbacks.TensorBoard(log_dir=str(phase.out / "tb"), histogram_freq=0,
@@ -633,18 +887,21 @@ def plain_history(history) -> dict[str, list[float]]:
 
 
 def save_model_files(model, phase: Phase, *, keras3: bool = True) -> None:
-    """model.keras (Keras 3 only), legacy model.h5 and model.json, in the fixture folder."""
-    if keras3:
+    """model.keras (Keras 3 only), legacy model.h5 and model.json, in the fixture folder
+    (a light scenario saves only the ones its spec names in "model_files")."""
+    if keras3 and "keras" in phase.model_files:
         model.save(str(phase.out / "model.keras"))
-    model.save(str(phase.out / "model.h5"))
-    (phase.out / "model.json").write_text(model.to_json(), encoding="utf-8")
+    if "h5" in phase.model_files:
+        model.save(str(phase.out / "model.h5"))
+    if "json" in phase.model_files:
+        (phase.out / "model.json").write_text(model.to_json(), encoding="utf-8")
 
 
 def finish(phase: Phase, model, history, *, loss, train_samples: int, batch_size: int,
            val_samples: int | None, chance: float | None, accuracy_key: str | None,
            callbacks: list, design_note: str, evaluate: dict | None = None,
            evaluate_on: str | None = None, keras3: bool = True, extra: dict | None = None,
-           from_logits: bool = False) -> dict:
+           from_logits: bool = False, shuffle: bool = True, class_weight: dict | None = None) -> dict:
     """Save the fixture files (v1) and return the measurements for the driver."""
     history_dict = plain_history(history)
     if phase.writes_files:
@@ -671,6 +928,7 @@ def finish(phase: Phase, model, history, *, loss, train_samples: int, batch_size
         "design_note": design_note,
         "console_note": note,
         "extra": extra or {},
+        "fit": {"shuffle": shuffle, "class_weight": class_weight},  # settings no log shows
     }
 
 
@@ -830,7 +1088,7 @@ def scenario_seed002_softmax_bce_bn(phase: Phase) -> dict:
     return finish(phase, model, history, loss="binary_crossentropy", train_samples=len(x_train),
                   batch_size=batch_size, val_samples=len(x_test), chance=chance_level(y_test),
                   accuracy_key="accuracy", callbacks=callbacks, design_note=note,
-                  evaluate=evaluation, evaluate_on="train",
+                  evaluate=evaluation, evaluate_on="train", shuffle=False,
                   extra={"dense_param_share": round(share, 4), "train_sorted_by_label": True})
 
 
@@ -1209,6 +1467,626 @@ def scenario_vgg16_config(phase: Phase) -> dict:
                             "weights are not saved (the base alone has 14,714,688 parameters). The "
                             "frozen base is the nested model 'vgg16'."),
             "console_note": "", "extra": {}}
+
+
+# --------------------------------------------------------------------------- labeled failure runs
+# (light scenarios: see light_scenario(); one cause built in per run, small synthetic data)
+
+
+def _tabular_classes(rs, n, features=12, classes=3, noise=0.8):
+    """Linear classes with noise (as healthy_mlp): x ~ N(0, 1), y = argmax(x W + noise)."""
+    import numpy as np
+
+    weights = rs.normal(size=(features, classes))
+    x = rs.normal(size=(n, features)).astype("float32")
+    y = np.argmax(x @ weights + noise * rs.normal(size=(n, classes)), axis=1)
+    return x, y
+
+
+def _offset_task(rs, n):
+    """Binary task whose boundary does not pass through the origin: x uniform in [-1, 3]^2,
+    y = x0 + x1 > 2 (a model without biases is positively homogeneous, f(a x) = a f(x),
+    so its decision regions are cones from the origin and cannot follow that line)."""
+    x = rs.uniform(-1, 3, (n, 2)).astype("float32")
+    y = (x[:, 0] + x[:, 1] > 2.0).astype("float32")
+    return x, y
+
+
+def _sine_classes(rs, n, length=64):
+    """3 sine frequencies in noise (as healthy_conv1d), shape (n, length, 1)."""
+    import numpy as np
+
+    y = rs.randint(0, 3, n)
+    frequency = np.array([0.05, 0.08, 0.12])[y][:, None]
+    t = np.arange(length)[None, :]
+    x = np.sin(2 * np.pi * frequency * t + rs.uniform(0, 6.3, (n, 1))) + rs.normal(0, 1.0, (n, length))
+    return x[..., None].astype("float32"), y
+
+
+def _walk_sequences(rs, n, steps=20):
+    """Binary sequences (as healthy_lstm): class 1 when the first 5 steps average above the last 5."""
+    x = rs.normal(size=(n, steps, 1)).astype("float32")
+    y = (x[:, :5, 0].mean(1) > x[:, -5:, 0].mean(1)).astype("float32")
+    return x, y
+
+
+def _fit_light(phase: Phase, model, x_train, y_train, x_val, y_val, *, loss: str, epochs: int,
+               note: str, batch_size: int = 32, shuffle: bool = True, evaluate_train: bool = False,
+               from_logits: bool = False, chance_labels=None, extra: dict | None = None,
+               keras_module=None) -> dict:
+    """fit() with the fixture callbacks, then finish(): the common tail of the light scenarios
+    (``keras_module`` is tf_keras for a Keras 2 run)."""
+    if keras_module is None:
+        import keras as keras_module
+    keras = keras_module
+    callbacks = file_callbacks(keras, phase)
+    history = model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
+                        validation_data=(x_val, y_val), callbacks=callbacks, verbose=phase.verbose)
+    evaluation = evaluate_and_print(model, x_train, y_train, verbose=1) if evaluate_train else None
+    return finish(phase, model, history, loss=loss, train_samples=len(x_train), batch_size=batch_size,
+                  val_samples=len(x_val), chance=chance_level(y_val if chance_labels is None else chance_labels),
+                  accuracy_key="accuracy", callbacks=callbacks, design_note=note,
+                  evaluate=evaluation, evaluate_on="train" if evaluate_train else None,
+                  from_logits=from_logits, shuffle=shuffle, extra=extra,
+                  keras3=not keras.__name__.startswith("tf_keras"))
+
+
+def _mlp(keras, inputs: int, hidden: tuple[int, ...], outputs: int, output_activation, *,
+         activation: str = "relu", **dense_kwargs):
+    """A Sequential MLP: one Dense(units, activation, **dense_kwargs) per hidden size, then
+    Dense(outputs, output_activation) (default initializers on the output layer)."""
+    from keras import layers
+
+    stack = [keras.Input((inputs,))]
+    stack += [layers.Dense(units, activation=activation, **dense_kwargs) for units in hidden]
+    stack.append(layers.Dense(outputs, activation=output_activation))
+    return keras.Sequential(stack)
+
+
+def scenario_fam_relu_cce_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+
+    rs = np.random.RandomState(101)
+    x, y = _tabular_classes(rs, 800)
+    y = keras.utils.to_categorical(y, 3)
+    seed_everything(101, keras)
+    model = _mlp(keras, 12, (32, 16), 3, "relu")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
+    note = ("Dense(3, activation='relu') as the output of a 3-class MLP with "
+            "categorical_crossentropy: Keras divides the outputs by their sum, so a sample "
+            "whose three ReLU outputs are all 0 gives 0/0.")
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:], loss="categorical_crossentropy",
+                      epochs=20, note=note)
+
+
+def scenario_fam_linear_bce_conv1d(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+    from keras import layers
+
+    rs = np.random.RandomState(102)
+    x, y = _sine_classes(rs, 800)
+    y = (y == 2).astype("float32")  # the highest frequency against the other two
+    seed_everything(102, keras)
+    model = keras.Sequential([keras.Input((64, 1)), layers.Conv1D(8, 5, activation="relu"),
+                              layers.MaxPooling1D(2), layers.Conv1D(16, 3, activation="relu"),
+                              layers.GlobalAveragePooling1D(), layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    note = ("A linear Dense(1) output with binary_crossentropy(from_logits=False): Keras clips the "
+            "raw output into [1e-7, 1 - 1e-7], so outputs outside (0, 1) get no gradient. "
+            "(With Adam(1e-3) or Adam(1e-2) the same model trained normally: its outputs stayed "
+            "inside (0, 1); SGD(0.05, momentum=0.9) pushes them out in epoch 2-3.)")
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:], loss="binary_crossentropy",
+                      epochs=20, note=note)
+
+
+def scenario_fam_relu_sparse_cce_conv2d(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+    from keras import layers
+
+    rs = np.random.RandomState(103)
+    x_train, y_train = _shapes_data(rs, 600)
+    x_val, y_val = _shapes_data(rs, 200)
+    seed_everything(103, keras)
+    model = keras.Sequential([keras.Input((16, 16, 1)), layers.Conv2D(8, 3, activation="relu"),
+                              layers.MaxPooling2D(), layers.Conv2D(16, 3, activation="relu"),
+                              layers.GlobalAveragePooling2D(), layers.Dense(4, activation="relu")])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    note = ("Dense(4, activation='relu') as the output with sparse_categorical_crossentropy "
+            "(from_logits=False): the ReLU outputs are treated as probabilities. (A softmax output "
+            "with from_logits=True was tried first and trained normally: Keras 3 on TensorFlow "
+            "sees the Softmax op and uses its input as the logits, with only a warning.)")
+    return _fit_light(phase, model, x_train, y_train, x_val, y_val,
+                      loss="sparse_categorical_crossentropy", epochs=15, note=note)
+
+
+def scenario_mse_softmax_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+
+    rs = np.random.RandomState(104)
+    x, y = _tabular_classes(rs, 800, features=20, classes=10, noise=0.5)
+    y = keras.utils.to_categorical(y, 10)
+    seed_everything(104, keras)
+    model = _mlp(keras, 20, (32, 16), 10, "softmax")
+    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), loss="mean_squared_error",
+                  metrics=["accuracy"])
+    note = ("A 10-class softmax output trained with mean_squared_error on one-hot labels: the "
+            "squared error of a softmax output has tiny gradients. (With 3 classes the same "
+            "set-up trained normally, to 0.86 validation accuracy in 20 epochs.)")
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:], loss="mean_squared_error",
+                      epochs=20, note=note)
+
+
+def scenario_mse_sigmoid_lstm(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+    from keras import layers
+
+    rs = np.random.RandomState(105)
+    x, y = _walk_sequences(rs, 800)
+    seed_everything(105, keras)
+    model = keras.Sequential([keras.Input((20, 1)), layers.LSTM(16), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), loss="mean_squared_error",
+                  metrics=["accuracy"])
+    note = "LSTM(16) -> Dense(1, sigmoid) trained with mean_squared_error on 0/1 labels."
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:], loss="mean_squared_error",
+                      epochs=15, note=note)
+
+
+def _true_categorical_accuracy(model, x, y) -> float:
+    import numpy as np
+
+    predicted = model.predict(x, verbose=0).argmax(-1)
+    return float(np.mean(predicted == np.asarray(y).argmax(-1)))
+
+
+def scenario_softmax_bce_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+
+    rs = np.random.RandomState(106)
+    x, y = _tabular_classes(rs, 800)
+    y = keras.utils.to_categorical(y, 3)
+    seed_everything(106, keras)
+    model = _mlp(keras, 12, (32, 16), 3, "softmax")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
+    note = ("Dense(3, softmax) with binary_crossentropy on one-hot labels. Keras 3 resolves "
+            "metrics=['accuracy'] from the label and output shapes, so the logged accuracy is "
+            "categorical_accuracy here (old standalone Keras gave binary_accuracy); the argmax "
+            "validation accuracy after training is in extra.")
+    result = _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:], loss="binary_crossentropy",
+                        epochs=20, note=note)
+    result["extra"]["val_categorical_accuracy_after_training"] = _true_categorical_accuracy(model, x[600:], y[600:])
+    return result
+
+
+def scenario_softmax_bce_conv1d(phase: Phase) -> dict:
+    import numpy as np
+    import tf_keras as keras
+    from tf_keras import layers
+
+    rs = np.random.RandomState(107)
+    x, y = _sine_classes(rs, 800)
+    y = keras.utils.to_categorical(y, 3)
+    seed_everything(107, keras)
+    model = keras.Sequential([layers.Conv1D(8, 5, activation="relu", input_shape=(64, 1)),
+                              layers.MaxPooling1D(2), layers.Conv1D(16, 3, activation="relu"),
+                              layers.GlobalAveragePooling1D(), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy", metrics=["accuracy"])
+    note = ("Keras 2 (tf_keras): Dense(3, softmax) with binary_crossentropy on one-hot labels. "
+            "tf_keras 2.21, like Keras 3, resolves metrics=['accuracy'] from the output shape "
+            "(categorical accuracy for 3 outputs); the binary_accuracy pitfall of seed 002 belongs "
+            "to older standalone Keras. The argmax validation accuracy after training is in extra "
+            "(equal to the logged val_accuracy).")
+    result = _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:], loss="binary_crossentropy",
+                        epochs=20, note=note, keras_module=keras)
+    result["extra"]["val_categorical_accuracy_after_training"] = _true_categorical_accuracy(model, x[600:], y[600:])
+    return result
+
+
+def scenario_lr_high_sgd_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+
+    rs = np.random.RandomState(108)
+    x, y = _tabular_classes(rs, 800)
+    seed_everything(108, keras)
+    model = _mlp(keras, 12, (32, 16), 3, "softmax")
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=5.0, momentum=0.9),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    note = "The healthy_mlp task and model with SGD(learning_rate=5.0, momentum=0.9)."
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:],
+                      loss="sparse_categorical_crossentropy", epochs=20, note=note)
+
+
+def scenario_lr_high_adam_conv2d(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+    from keras import layers
+
+    rs = np.random.RandomState(109)
+    x_train, y_train = _shapes_data(rs, 600)
+    x_val, y_val = _shapes_data(rs, 200)
+    seed_everything(109, keras)
+    model = keras.Sequential([keras.Input((16, 16, 1)), layers.Conv2D(8, 3, activation="relu"),
+                              layers.MaxPooling2D(), layers.Conv2D(16, 3, activation="relu"),
+                              layers.Flatten(), layers.Dense(32, activation="relu"),
+                              layers.Dense(4, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.5),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    note = ("A small CNN of 4 shapes with Adam(learning_rate=0.5) (500x the default). (The same "
+            "rate on a GlobalAveragePooling2D head, and Adam(1.0) there, recovered after a first "
+            "epoch loss of 11-66 and trained.)")
+    return _fit_light(phase, model, x_train, y_train, x_val, y_val,
+                      loss="sparse_categorical_crossentropy", epochs=15, note=note)
+
+
+def scenario_lr_low_adam_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+
+    rs = np.random.RandomState(110)
+    x, y = _tabular_classes(rs, 800)
+    seed_everything(110, keras)
+    model = _mlp(keras, 12, (32, 16), 3, "softmax")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-5),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    note = "The healthy_mlp task and model with Adam(learning_rate=1e-5) (1/100 of the default)."
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:],
+                      loss="sparse_categorical_crossentropy", epochs=20, note=note)
+
+
+def scenario_lr_low_adam_lstm(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+    from keras import layers
+
+    rs = np.random.RandomState(111)
+    x, y = _walk_sequences(rs, 800)
+    seed_everything(111, keras)
+    model = keras.Sequential([keras.Input((20, 1)), layers.LSTM(16), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-6), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    note = "The healthy_lstm task and model with Adam(learning_rate=1e-6)."
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:], loss="binary_crossentropy",
+                      epochs=15, note=note)
+
+
+def scenario_sgd_no_momentum_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+
+    rs = np.random.RandomState(112)
+    x, y = _tabular_classes(rs, 800)
+    seed_everything(112, keras)
+    model = _mlp(keras, 12, (32, 16), 3, "softmax")
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.001, momentum=0.0),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    note = "The healthy_mlp task and model with plain SGD(learning_rate=0.001, momentum=0.0)."
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:],
+                      loss="sparse_categorical_crossentropy", epochs=20, note=note)
+
+
+def scenario_vanishing_sigmoid_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+
+    rs = np.random.RandomState(113)
+    x = rs.normal(size=(800, 8)).astype("float32")
+    y = ((x[:, 0] * x[:, 1] + x[:, 2] - 0.5 * x[:, 3]) > 0).astype("float32")
+    seed_everything(113, keras)
+    model = _mlp(keras, 8, (16,) * 12, 1, "sigmoid", activation="sigmoid")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
+    note = ("12 stacked Dense(16, sigmoid) layers (Glorot init, no normalization, no skip "
+            "connections) before Dense(1, sigmoid): each sigmoid derivative is at most 0.25.")
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:], loss="binary_crossentropy",
+                      epochs=20, note=note)
+
+
+def scenario_zeros_init_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+
+    rs = np.random.RandomState(114)
+    x, y = _tabular_classes(rs, 800)
+    seed_everything(114, keras)
+    model = _mlp(keras, 12, (32, 16), 3, "softmax", kernel_initializer="zeros")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    note = ("Hidden Dense layers with kernel_initializer='zeros' (biases zero too): every hidden "
+            "ReLU outputs 0 and every hidden unit gets the same (zero) gradient.")
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:],
+                      loss="sparse_categorical_crossentropy", epochs=20, note=note)
+
+
+def scenario_dead_relu_conv1d(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+    from keras import layers
+
+    rs = np.random.RandomState(115)
+    x, y = _sine_classes(rs, 800)
+    seed_everything(115, keras)
+    dead = keras.initializers.Constant(-10.0)
+    model = keras.Sequential([keras.Input((64, 1)),
+                              layers.Conv1D(8, 5, activation="relu", bias_initializer=dead),
+                              layers.MaxPooling1D(2),
+                              layers.Conv1D(16, 3, activation="relu", bias_initializer=dead),
+                              layers.GlobalAveragePooling1D(), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    note = ("The healthy_conv1d task with bias_initializer=Constant(-10) on both ReLU Conv1D "
+            "layers: pre-activations are about -10, every unit outputs 0 and gets no gradient.")
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:],
+                      loss="sparse_categorical_crossentropy", epochs=15, note=note)
+
+
+def scenario_exploding_init_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+
+    rs = np.random.RandomState(116)
+    x, y = _tabular_classes(rs, 800)
+    seed_everything(116, keras)
+    model = _mlp(keras, 12, (32,) * 8, 3, "softmax",
+                 kernel_initializer=keras.initializers.RandomNormal(stddev=3.0))
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    note = ("8 Dense(32, relu) layers with kernel_initializer=RandomNormal(stddev=3) (about 17x "
+            "He's scale per layer), no normalization and no clipnorm/clipvalue.")
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:],
+                      loss="sparse_categorical_crossentropy", epochs=15, note=note)
+
+
+def scenario_bias_regularized_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+    from keras import layers, regularizers
+
+    rs = np.random.RandomState(117)
+    x, y = _offset_task(rs, 800)
+    seed_everything(117, keras)
+    reg = regularizers.l2(10.0)
+    model = keras.Sequential([keras.Input((2,)),
+                              layers.Dense(32, activation="relu", bias_regularizer=reg),
+                              layers.Dense(16, activation="relu", bias_regularizer=reg),
+                              layers.Dense(1, activation="sigmoid", bias_regularizer=reg)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
+    note = ("bias_regularizer=l2(10.0) on every Dense (the biases are held near 0), on a 2-D task "
+            "whose boundary x0 + x1 = 2 does not pass through the origin.")
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:], loss="binary_crossentropy",
+                      epochs=20, note=note)
+
+
+def scenario_missing_bias_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+    from keras import layers
+
+    rs = np.random.RandomState(118)
+    x, y = _offset_task(rs, 800)
+    seed_everything(118, keras)
+    model = keras.Sequential([keras.Input((2,)), layers.Dense(32, activation="relu", use_bias=False),
+                              layers.Dense(16, activation="relu", use_bias=False),
+                              layers.Dense(1, activation="sigmoid", use_bias=False)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
+    note = ("use_bias=False on every Dense and no normalization: the network is positively "
+            "homogeneous (f(a x) = a f(x)), so it cannot place the boundary x0 + x1 = 2 of this "
+            "2-D task away from the origin.")
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:], loss="binary_crossentropy",
+                      epochs=20, note=note)
+
+
+def scenario_bn_small_batch_conv2d(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+    from keras import layers
+
+    rs = np.random.RandomState(119)
+    x_train, y_train = _shapes_data(rs, 400)
+    x_val, y_val = _shapes_data(rs, 200)
+    seed_everything(119, keras)
+    model = keras.Sequential([keras.Input((16, 16, 1)), layers.Conv2D(8, 3), layers.BatchNormalization(),
+                              layers.Activation("relu"), layers.MaxPooling2D(),
+                              layers.Conv2D(16, 3), layers.BatchNormalization(), layers.Activation("relu"),
+                              layers.GlobalAveragePooling2D(), layers.Dense(4, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    note = ("BatchNormalization trained with batch_size=4: each batch's statistics come from 4 "
+            "images; evaluate(x_train, y_train) uses the moving statistics instead.")
+    return _fit_light(phase, model, x_train, y_train, x_val, y_val, loss="sparse_categorical_crossentropy",
+                      epochs=8, batch_size=4, evaluate_train=True, note=note)
+
+
+def scenario_unnormalized_inputs_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+
+    rs = np.random.RandomState(120)
+    x, y = _tabular_classes(rs, 800)
+    x = x * 1000.0
+    seed_everything(120, keras)
+    model = _mlp(keras, 12, (32, 16), 3, "softmax")
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    note = "The healthy_mlp task with every feature multiplied by 1000 (standard deviation 1000), no Normalization layer."
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:],
+                      loss="sparse_categorical_crossentropy", epochs=15, note=note,
+                      extra={"input_std": float(x.std())})
+
+
+def scenario_no_shuffle_sorted_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+
+    rs = np.random.RandomState(121)
+    x = rs.normal(size=(800, 8)).astype("float32")
+    y = ((x[:, 0] * x[:, 1] + x[:, 2] - 0.5 * x[:, 3]) > 0).astype("float32")
+    x_train, y_train, x_val, y_val = x[:600], y[:600], x[600:], y[600:]
+    order = np.argsort(y_train, kind="stable")  # all class 0, then all class 1
+    x_train, y_train = x_train[order], y_train[order]
+    seed_everything(121, keras)
+    model = _mlp(keras, 8, (32, 16), 1, "sigmoid")
+    model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    note = ("Training data sorted by label and fit(shuffle=False), batch 8: each epoch shows only "
+            "class 0, then only class 1, so the model is pulled to one class and then the other. "
+            "(With batch 32 and SGD(0.05 or 0.5) or Adam(1e-2) the same sorted data trained "
+            "normally.)")
+    return _fit_light(phase, model, x_train, y_train, x_val, y_val, loss="binary_crossentropy",
+                      epochs=15, batch_size=8, shuffle=False, note=note,
+                      extra={"train_sorted_by_label": True})
+
+
+def scenario_class_imbalance_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+
+    rs = np.random.RandomState(122)
+    n = 1000
+    y = (rs.uniform(size=n) < 0.05).astype("float32")
+    x = rs.normal(size=(n, 10)).astype("float32")
+    x[:, 0] += 0.7 * y  # a weak signal in one feature
+    seed_everything(122, keras)
+    model = _mlp(keras, 10, (32, 16), 1, "sigmoid")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
+    note = ("About 5 % positive labels, a weak signal (+0.7 on one of 10 features), no "
+            "class_weight: always predicting the majority class scores about 0.95.")
+    return _fit_light(phase, model, x[:800], y[:800], x[800:], y[800:], loss="binary_crossentropy",
+                      epochs=20, note=note, extra={"positive_share_train": float(y[:800].mean())})
+
+
+def scenario_label_error_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+
+    rs = np.random.RandomState(123)
+    x = rs.normal(size=(400, 20)).astype("float32")
+    y = (x[:, :3].sum(1) > 0).astype("float32")
+    y_train = rs.permutation(y[:200])  # labels shuffled against their samples
+    seed_everything(123, keras)
+    model = _mlp(keras, 20, (128, 128), 1, "sigmoid")
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy", metrics=["accuracy"])
+    note = ("The 200 training labels are a permutation of the true ones (misaligned with their "
+            "samples); the 200 validation labels are correct. A 128-128 MLP memorizes the noise.")
+    return _fit_light(phase, model, x[:200], y_train, x[200:], y[200:], loss="binary_crossentropy",
+                      epochs=80, note=note)
+
+
+def scenario_dense_bottleneck_conv2d(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+    from keras import layers
+
+    rs = np.random.RandomState(124)
+    x_train, y_train = _shapes_data(rs, 100)
+    x_val, y_val = _shapes_data(rs, 200)
+    seed_everything(124, keras)
+    model = keras.Sequential([keras.Input((16, 16, 1)), layers.Conv2D(8, 3, activation="relu"),
+                              layers.Flatten(), layers.Dense(32, activation="relu"),
+                              layers.Dense(4, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    dense = model.layers[2]
+    share = dense.count_params() / model.count_params()
+    note = (f"Conv2D(8) -> Flatten (14x14x8 = 1568 values) -> Dense(32), which holds {share:.1%} of "
+            "the parameters, trained on 100 images.")
+    return _fit_light(phase, model, x_train, y_train, x_val, y_val, loss="sparse_categorical_crossentropy",
+                      epochs=50, note=note, batch_size=16, extra={"dense_param_share": round(share, 4)})
+
+
+def scenario_overfit_small_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+
+    rs = np.random.RandomState(125)
+    x, y = _tabular_classes(rs, 300, features=20, noise=1.5)
+    seed_everything(125, keras)
+    model = _mlp(keras, 20, (128, 128), 3, "softmax")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    note = (f"{model.count_params()} parameters for 100 noisy training samples, no dropout or "
+            "weight decay.")
+    return _fit_light(phase, model, x[:100], y[:100], x[100:], y[100:],
+                      loss="sparse_categorical_crossentropy", epochs=80, batch_size=16, note=note)
+
+
+def scenario_kl_linear_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+
+    rs = np.random.RandomState(126)
+    x, y = _tabular_classes(rs, 800)
+    y = keras.utils.to_categorical(y, 3)
+    seed_everything(126, keras)
+    model = _mlp(keras, 12, (32, 16), 3, None)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="kl_divergence", metrics=["accuracy"])
+    note = ("kl_divergence on a linear Dense(3) output: the outputs are not a probability "
+            "distribution (Keras clips them into [1e-7, 1] before the logarithm).")
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:], loss="kl_divergence",
+                      epochs=20, note=note)
+
+
+def scenario_healthy_mlp_sgd(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+
+    rs = np.random.RandomState(127)
+    x = rs.uniform(-1.5, 1.5, (800, 2)).astype("float32")
+    radius = np.sqrt((x ** 2).sum(1))
+    y = ((radius > 0.6) & (radius < 1.2)).astype("float32")
+    seed_everything(127, keras)
+    model = _mlp(keras, 2, (32, 32), 1, "sigmoid")
+    model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    note = "A healthy binary MLP (inside/outside a ring), SGD with momentum 0.9."
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:], loss="binary_crossentropy",
+                      epochs=25, note=note)
+
+
+def scenario_healthy_gap_conv2d(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+    from keras import layers
+
+    rs = np.random.RandomState(128)
+    x_train, y_train = _shapes_data(rs, 600)
+    x_val, y_val = _shapes_data(rs, 200)
+    seed_everything(128, keras)
+    model = keras.Sequential([keras.Input((16, 16, 1)), layers.Conv2D(16, 3, activation="relu"),
+                              layers.MaxPooling2D(), layers.Conv2D(16, 3, activation="relu"),
+                              layers.GlobalAveragePooling2D(), layers.Dense(4, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    note = "A healthy small CNN with GlobalAveragePooling2D (no Flatten -> Dense)."
+    return _fit_light(phase, model, x_train, y_train, x_val, y_val, loss="sparse_categorical_crossentropy",
+                      epochs=15, note=note)
+
+
+def scenario_healthy_lstm_3class(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+    from keras import layers
+
+    rs = np.random.RandomState(129)
+    n, steps = 800, 20
+    y = rs.randint(0, 3, n)
+    slope = np.array([-0.1, 0.0, 0.1])[y][:, None]
+    x = (slope * np.arange(steps)[None, :] + rs.normal(0, 0.5, (n, steps)))[..., None].astype("float32")
+    seed_everything(129, keras)
+    model = keras.Sequential([keras.Input((steps, 1)), layers.LSTM(24), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(5e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    note = ("A healthy LSTM(24) classifier of falling, flat and rising noisy sequences; 8 epochs "
+            "(with 12, val_loss rose from 0.0026 at epoch 8 to 0.0039: mild late overfitting at "
+            "a tiny loss).")
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:],
+                      loss="sparse_categorical_crossentropy", epochs=8, note=note)
 
 
 def worker_main(scenario: str, phase_name: str, out: str, result_path: str) -> int:

@@ -3,8 +3,9 @@ manifest tests/fixtures/fixtures.json agree with each other.
 
 Every file the manifest lists exists and the set stays small; the symptom labels under
 "observed" are re-checked here on each run's history.json (a run labeled nan_loss has a NaN
-loss, a healthy run's loss fell, ...); the console captures hold what their phase printed.
-Only JSON, CSV and bytes are read: no TensorFlow.
+loss, a healthy run's loss fell, ...); the causes each run was built with are taxonomy ids;
+the console captures hold what their phase printed. Only JSON, CSV and bytes are read: no
+TensorFlow.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from app.core.ids import CAUSES, SYMPTOMS
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 RUNS = FIXTURES / "runs"
 MANIFEST = FIXTURES / "fixtures.json"
@@ -25,12 +28,23 @@ SCENARIO_IDS = [
     "seed000_mse_sigmoid", "seed000_bce_fixed", "seed002_softmax_bce_bn", "seed004_relu_cce_nan",
     "seed001_relu_input_adam", "healthy_mlp", "healthy_conv2d", "healthy_lstm", "healthy_conv1d",
     "multi_output", "lr_schedule", "keras2_tfkeras", "vgg16_config",
+    # the labeled runs for the diagnosis benchmark ("artifacts": "light")
+    "fam_relu_cce_mlp", "fam_linear_bce_conv1d", "fam_relu_sparse_cce_conv2d", "mse_softmax_mlp",
+    "mse_sigmoid_lstm", "softmax_bce_mlp", "softmax_bce_conv1d", "lr_high_sgd_mlp",
+    "lr_high_adam_conv2d", "lr_low_adam_mlp", "lr_low_adam_lstm", "sgd_no_momentum_mlp",
+    "vanishing_sigmoid_mlp", "zeros_init_mlp", "dead_relu_conv1d", "exploding_init_mlp",
+    "bias_regularized_mlp", "missing_bias_mlp", "bn_small_batch_conv2d", "unnormalized_inputs_mlp",
+    "no_shuffle_sorted_mlp", "class_imbalance_mlp", "label_error_mlp", "dense_bottleneck_conv2d",
+    "overfit_small_mlp", "kl_linear_mlp", "healthy_mlp_sgd", "healthy_gap_conv2d",
+    "healthy_lstm_3class",
 ]
+ARCHITECTURES = {"MLP", "Conv1D", "Conv2D", "LSTM"}
 REQUIRED_FIELDS = {
     "description": str, "seed_report": (str, type(None)), "keras": str, "files": list,
     "epochs_run": int, "steps_per_epoch": (int, type(None)), "batch_size": (int, type(None)),
     "train_samples": (int, type(None)), "val_samples": (int, type(None)), "model": dict,
     "final": dict, "evaluate": (dict, type(None)), "observed": list, "notes": str,
+    "causes": list, "architecture": str, "artifacts": str,
 }
 MODEL_FIELDS = {
     "params_total": int, "params_trainable": int, "layer_classes": list, "output_activation": str,
@@ -48,6 +62,8 @@ def _manifest() -> dict:
 
 SCENARIOS = _manifest().get("scenarios", {})
 TRAINED = sorted(name for name, entry in SCENARIOS.items() if entry.get("epochs_run"))
+FULL = sorted(name for name in TRAINED if SCENARIOS[name].get("artifacts") == "full")
+LIGHT = sorted(name for name in TRAINED if SCENARIOS[name].get("artifacts") == "light")
 
 
 def _history(name: str) -> dict[str, list[float]]:
@@ -94,6 +110,44 @@ def test_each_entry_has_the_agreed_fields(name):
     assert entry["seed_report"] in (None, "000", "001", "002", "003", "004")
     assert entry["model"]["params_trainable"] <= entry["model"]["params_total"]
     assert entry["notes"].strip()
+    assert entry["artifacts"] in ("full", "light")
+
+
+@pytest.mark.parametrize("name", SCENARIO_IDS)
+def test_causes_and_symptoms_are_taxonomy_ids(name):
+    entry = SCENARIOS[name]
+    assert set(entry["causes"]) <= set(CAUSES), entry["causes"]
+    assert len(set(entry["causes"])) == len(entry["causes"])
+    incidental = entry.get("incidental_causes", [])
+    assert set(incidental) <= set(CAUSES) and not set(incidental) & set(entry["causes"])
+    assert set(entry["observed"]) <= set(SYMPTOMS), entry["observed"]
+    assert entry["architecture"] in ARCHITECTURES
+
+
+def test_enough_labeled_runs_per_cause_architecture_and_healthy():
+    """The diagnosis benchmark's ground truth: >= 30 trained runs with causes, >= 8 healthy
+    constructions (no cause), every architecture, most causes built in at least once."""
+    assert len(TRAINED) >= 30
+    healthy = [name for name in TRAINED if not SCENARIOS[name]["causes"]]
+    assert len(healthy) >= 8, healthy
+    assert {SCENARIOS[name]["architecture"] for name in TRAINED} == ARCHITECTURES
+    built = {cause for name in TRAINED for cause in SCENARIOS[name]["causes"]}
+    assert len(built) >= 20, sorted(set(CAUSES) - built)
+    several = [cause for cause in built
+               if sum(cause in SCENARIOS[name]["causes"] for name in TRAINED) >= 2]
+    assert len(several) >= 8, several
+
+
+def test_unshuffled_runs_record_the_fit_setting():
+    """shuffle=False shows in no log: the manifest's fit part records it."""
+    for name in TRAINED:
+        entry = SCENARIOS[name]
+        if entry.get("fit") is None:  # not every entry was generated after "fit" was added
+            continue
+        if "no_shuffle_sorted_data" in entry["causes"]:
+            assert entry["fit"]["shuffle"] is False, name
+            assert entry["extra"]["train_sorted_by_label"] is True, name
+    assert SCENARIOS["no_shuffle_sorted_mlp"]["fit"]["shuffle"] is False
 
 
 @pytest.mark.parametrize("name", SCENARIO_IDS)
@@ -111,7 +165,7 @@ def test_the_fixtures_stay_small():
     assert total < MAX_TOTAL_BYTES, f"{total / 1e6:.2f} MB"
 
 
-@pytest.mark.parametrize("name", TRAINED)
+@pytest.mark.parametrize("name", FULL)
 def test_a_trained_run_has_every_artifact(name):
     entry = SCENARIOS[name]
     names = {Path(f).relative_to(Path("runs") / name).parts[0] for f in entry["files"]}
@@ -122,6 +176,18 @@ def test_a_trained_run_has_every_artifact(name):
     assert expected <= names
     events = {Path(f).parent.name for f in entry["files"] if "tfevents" in f}
     assert events == {"train", "validation"}
+
+
+@pytest.mark.parametrize("name", LIGHT)
+def test_a_light_run_has_its_reduced_artifacts(name):
+    """history.json, log.csv, console_v1.txt and at least one model file; no tb/, no v2."""
+    entry = SCENARIOS[name]
+    names = {Path(f).relative_to(Path("runs") / name).parts[0] for f in entry["files"]}
+    assert {"history.json", "log.csv", "console_v1.txt"} <= names
+    assert names & {"model.keras", "model.h5"}
+    assert names <= {"history.json", "log.csv", "console_v1.txt", "model.keras", "model.h5", "model.json"}
+    if entry["keras"] == "2":
+        assert "model.keras" not in names
 
 
 @pytest.mark.parametrize("name", TRAINED)
@@ -167,9 +233,18 @@ def _check_stuck_chance_accuracy(name, entry, history):
     values = history[watched]
     chance = entry["checks"]["chance"]
     tolerance = _chance_tolerance(entry, chance, watched)
-    within = [abs(v - chance) <= tolerance for v in values]
+    within = [v <= chance + tolerance for v in values]  # at chance or below it
     trailing = next((i for i, ok in enumerate(reversed(within)) if not ok), len(within))
     assert all(within) or (trailing >= 3 and trailing >= 0.3 * len(values)), values
+
+
+def _val_at_chance_whole_run(entry, history) -> bool:
+    key = _accuracy_key(history)
+    if not key or "val_" + key not in history:
+        return False
+    chance = entry["checks"]["chance"]
+    tolerance = _chance_tolerance(entry, chance, "val_" + key)
+    return all(v <= chance + tolerance for v in history["val_" + key])
 
 
 def _check_eval_mismatch(name, entry, history):
@@ -220,6 +295,58 @@ def _check_healthy(name, entry, history):
     assert len(entry["observed"]) == 1, "healthy excludes every other symptom"
 
 
+def _plateau(history) -> bool:
+    """From epoch 2 on the loss stays within 5 % of its epoch-2 value and the training
+    accuracy within a 0.05 band."""
+    loss = history["loss"]
+    if len(loss) < 5 or not _finite(loss):
+        return False
+    key = _accuracy_key(history)
+    accuracy = history[key][1:] if key else [0.0]
+    return (max(abs(v - loss[1]) for v in loss[1:]) <= 0.05 * abs(loss[1])
+            and max(accuracy) - min(accuracy) <= 0.05)
+
+
+def _slow(history) -> bool:
+    """Not a plateau; the loss fell (> 2 %) but ended above 60 % of its first value, and its
+    last quarter still brought >= 15 % of the fall."""
+    loss = history["loss"]
+    if len(loss) < 5 or not _finite(loss) or _plateau(history):
+        return False
+    fall = loss[0] - loss[-1]
+    quarter = int(0.75 * (len(loss) - 1))
+    return fall > 0.02 * abs(loss[0]) and loss[-1] > 0.6 * loss[0] and loss[quarter] - loss[-1] >= 0.15 * fall
+
+
+def _oscillates(history) -> bool:
+    """The loss rose by > 25 % from one epoch to the next at least 3 times (>= 20 % of the
+    steps) and did not end below half its first value."""
+    loss = history["loss"]
+    if len(loss) < 5 or not _finite(loss):
+        return False
+    rises = sum(1 for a, b in zip(loss, loss[1:]) if a > 0 and b > 1.25 * a)
+    return rises >= 3 and rises >= 0.2 * (len(loss) - 1) and loss[-1] > 0.5 * loss[0]
+
+
+def _collapses(entry, history) -> bool:
+    """Training loss <= 0.001 within 3 epochs, or training accuracy >= 0.99 while the
+    validation accuracy sat at chance the whole run."""
+    loss = history["loss"]
+    if len(loss) < 5 or not _finite(loss):
+        return False
+    key = _accuracy_key(history)
+    memorized = bool(key) and history[key][-1] >= 0.99 and _val_at_chance_whole_run(entry, history)
+    return min(loss[:3]) <= 1e-3 or memorized
+
+
+CURVE_SHAPE_RULES = {
+    "plateau_no_learning": lambda entry, history: _plateau(history),
+    "slow_convergence": lambda entry, history: _slow(history),
+    "oscillation": lambda entry, history: _oscillates(history),
+    "loss_collapse_zero": _collapses,
+}
+
+
 LABEL_CHECKS = {
     "nan_loss": _check_nan_loss,
     "stuck_chance_accuracy": _check_stuck_chance_accuracy,
@@ -229,13 +356,20 @@ LABEL_CHECKS = {
     "overfitting": _check_overfitting,
     "healthy": _check_healthy,
 }
+for _label, _rule in CURVE_SHAPE_RULES.items():
+    LABEL_CHECKS[_label] = lambda name, entry, history, rule=_rule: _assert(rule(entry, history))
+
+
+def _assert(condition: bool) -> None:
+    assert condition
 
 
 @pytest.mark.parametrize("name", TRAINED)
 def test_observed_labels_hold_on_the_history(name):
     entry = SCENARIOS[name]
     history = _history(name)
-    assert entry["observed"], "a trained run gets at least one label"
+    if not entry["observed"]:  # honest: nothing in the taxonomy fits these curves
+        assert "No taxonomy symptom was detected" in entry["notes"]
     for label in entry["observed"]:
         assert label in LABEL_CHECKS, f"no check for label {label}"
         LABEL_CHECKS[label](name, entry, history)
@@ -246,6 +380,14 @@ def test_a_nan_in_the_history_is_always_labeled(name):
     history = _history(name)
     has_nan = not all(_finite(v) for key, v in history.items() if key.endswith("loss"))
     assert has_nan == ("nan_loss" in SCENARIOS[name]["observed"])
+
+
+@pytest.mark.parametrize("name", TRAINED)
+def test_curve_shape_labels_are_given_exactly_when_the_curves_show_them(name):
+    entry = SCENARIOS[name]
+    history = _history(name)
+    shown = {label for label, rule in CURVE_SHAPE_RULES.items() if rule(entry, history)}
+    assert shown == set(entry["observed"]) & set(CURVE_SHAPE_RULES)
 
 
 def test_the_seed_scenarios_show_what_their_seeds_reported():
@@ -278,7 +420,7 @@ def test_console_v1_holds_interactive_progress_bars_and_every_epoch(name):
         assert b"\x08" in text and b"[=" in text and b">" in text  # tf_keras: \b redraws
 
 
-@pytest.mark.parametrize("name", TRAINED)
+@pytest.mark.parametrize("name", FULL)
 def test_console_v2_is_the_one_line_per_epoch_form(name):
     text = _console(name, "console_v2.txt")
     # no redrawn bar (model.summary()'s table borders use the same character, so look for redraws)
