@@ -355,7 +355,14 @@ def test_small_batch_unknown_batch_size_stays_capped():
 
 
 def test_small_batch_weakened_by_healthy_log():
-    assert_weakened_by_healthy_log(BatchnormSmallBatch, bn_cnn(), fit(batch_size=4))
+    assert_weakened_by_healthy_log(BatchnormSmallBatch, bn_cnn(), fit(batch_size=8))
+
+
+def test_tiny_batch_stays_reported_even_with_a_healthy_log():
+    # Batch statistics of 4 samples are noise: static evidence strong enough on its own.
+    finding, ctx = diagnose(BatchnormSmallBatch, bn_cnn(), healthy_run(), fit(batch_size=4))
+    assert ctx.has("healthy") and "symptoms_absent" in codes(finding)
+    assert finding.confidence >= REPORTING_THRESHOLD
 
 
 # ---------------------------------------------------------------- unnormalized_inputs

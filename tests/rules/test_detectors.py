@@ -183,3 +183,22 @@ def test_hundred_thousand_steps_with_nan():
     found = _symptoms(_run(axis="step", loss=loss))
     assert found["nan_loss"].start == 61_235
     assert found["nan_loss"].axis == "step"
+
+
+def test_accuracy_frozen_at_the_majority_share_while_the_loss_falls():
+    # 95/5 labels: the model always answers the majority class; its loss still falls.
+    acc = [0.72, 0.925] + [0.939] * 18
+    loss = list(0.6 * np.exp(-np.arange(20) / 4) + 0.19)
+    stuck = _symptoms(_run(loss=loss, accuracy=acc))["stuck_chance_accuracy"]
+    assert stuck.params["basis"] == "one class" and stuck.params["low"] == 0.939
+    assert stuck.start == 3
+
+
+def test_accuracy_levelling_off_high_with_a_flat_loss_is_healthy():
+    acc = [0.72, 0.9, 0.93] + [0.95] * 17
+    loss = [0.6, 0.3, 0.2] + [0.15] * 17
+    assert "stuck_chance_accuracy" not in _symptoms(_run(loss=loss, accuracy=acc))
+    # ... and a perfect training score held while the loss falls is not "one class".
+    perfect = [0.8, 0.95] + [1.0] * 18
+    assert "stuck_chance_accuracy" not in _symptoms(_run(loss=loss[:1] + list(np.geomspace(0.3, 0.001, 19)),
+                                                          accuracy=perfect))

@@ -18,6 +18,11 @@ from app.rules.static import layer_where
 STRONG_FACTOR = 0.01
 WEIGHT = 0.5
 STRONG_WEIGHT = 0.6
+# A factor of 1 or more (100x Keras' default) pins the biases near 0 whatever the curves
+# show: static evidence strong enough to be reported even when the log looks healthy (a run
+# can train "fine" to a lower accuracy than it should: underfitting has no symptom of its own).
+EXTREME_FACTOR = 1.0
+EXTREME_WEIGHT = 0.7
 NONE_WEIGHT = -0.8
 
 REGULARIZED = T(
@@ -72,7 +77,8 @@ class BiasRegularized(CauseRule):
             return
         layer = max(layers, key=lambda item: strength(item.bias_regularizer or {}))
         regularizer = layer.bias_regularizer or {}
-        weight = STRONG_WEIGHT if strength(regularizer) >= STRONG_FACTOR else WEIGHT
+        factor = strength(regularizer)
+        weight = EXTREME_WEIGHT if factor >= EXTREME_FACTOR else STRONG_WEIGHT if factor >= STRONG_FACTOR else WEIGHT
         yield evidence("static", "bias_regularizer", REGULARIZED, weight, where=layer_where(layer),
                        count=len(layers), layer=layer.name, regularizer=describe(regularizer))
 

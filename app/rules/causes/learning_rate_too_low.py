@@ -11,7 +11,7 @@ from app.core.diagnosis import Evidence, Fix
 from app.core.i18n import T
 from app.rules.base import CauseRule, Context, SymptomWeight, evidence
 from app.rules.causes.learning_rate_too_high import (
-    DEFAULT_RATES, IN_RANGE_UNKNOWN_OPTIMIZER_WEIGHT, IN_RANGE_WEIGHT, OPTIMIZER_SETTLE, optimizer_code,
+    DEFAULT_RATES, FLOAT32_SLACK, IN_RANGE_UNKNOWN_OPTIMIZER_WEIGHT, IN_RANGE_WEIGHT, OPTIMIZER_SETTLE, optimizer_code,
     out_of_range_weight, rate_known, rate_reading, sig, times,
 )
 
@@ -57,9 +57,9 @@ class LearningRateTooLow(CauseRule):
     )
     when_not = T(
         "Silent when the initial learning rate is within the optimizer's usual range "
-        "(Adam-family 1e-5–3e-3, SGD 1e-4–0.3), or when no rate is known and the loss neither "
+        "(Adam-family 1e-4–3e-3, SGD 1e-4–0.3), or when no rate is known and the loss neither "
         "creeps nor stays flat.",
-        "当初始学习率在优化器的常用范围内（Adam 系列 1e-5–3e-3，SGD 1e-4–0.3），"
+        "当初始学习率在优化器的常用范围内（Adam 系列 1e-4–3e-3，SGD 1e-4–0.3），"
         "或学习率未知且损失既没有缓慢下降也没有停滞时不报告。",
     )
     explains = (SymptomWeight("slow_convergence", 0.4), SymptomWeight("plateau_no_learning", 0.3))
@@ -73,7 +73,7 @@ class LearningRateTooLow(CauseRule):
         if reading is None:
             return
         low, high = reading.usual_range
-        if reading.rate < low:
+        if reading.rate < low * FLOAT32_SLACK:
             factor = low / reading.rate
             yield evidence("setting", "rate_below_range", BELOW if reading.known_optimizer else BELOW_ANY,
                            out_of_range_weight(factor, reading.known_optimizer), where=reading.where,

@@ -40,6 +40,11 @@ NORMALIZED_AFTER_FIRST_WEIGHT = -0.3
 # hundreds (pixels 0-255, prices, counts).
 LARGE_FIRST_LOSS_FACTOR = 4.0
 LARGE_FIRST_LOSS_WEIGHT = 0.25
+# A first loss thousands of times a fresh model's is the signature of raw inputs in the
+# hundreds or thousands (logits scale with the inputs); a too-high rate gives tens to
+# hundreds of times in the first epoch's average.
+HUGE_FIRST_LOSS_FACTOR = 1000.0
+HUGE_FIRST_LOSS_WEIGHT = 0.5
 
 NO_SCALING = T(
     "no Normalization or Rescaling layer before the first weight layer `{layer}`: the model "
@@ -141,7 +146,8 @@ class UnnormalizedInputs(CauseRule):
             loss, start, classes = reading
             if loss > LARGE_FIRST_LOSS_FACTOR * start:
                 series = ctx.series("loss")
-                yield evidence("symptom", "large_first_loss", LARGE_FIRST_LOSS, LARGE_FIRST_LOSS_WEIGHT,
+                weight = HUGE_FIRST_LOSS_WEIGHT if loss > HUGE_FIRST_LOSS_FACTOR * start else LARGE_FIRST_LOSS_WEIGHT
+                yield evidence("symptom", "large_first_loss", LARGE_FIRST_LOSS, weight,
                                where={"metric": "loss", "start": int(series.x[0]), "end": int(series.x[0])}
                                if series is not None else {},
                                source=series.source_of(0) if series is not None else None,

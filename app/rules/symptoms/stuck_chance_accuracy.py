@@ -24,6 +24,12 @@ FROZEN_SPAN = 0.002
 FROZEN_MIN_POINTS = 4
 FROZEN_MIN_COVERAGE = 0.6
 FROZEN_MAX_LEVEL = 0.9
+# Above that, a frozen value still reads as "always the majority class" when it holds for
+# many epochs while the loss keeps falling clearly (the model changes, its decisions do
+# not) and it is not a perfect score.
+FROZEN_LONG_POINTS = 8
+FROZEN_LOSS_DROP = 0.2
+FROZEN_PERFECT = 0.99
 
 DETAIL = T(
     "{metric} {low}–{high} over {axis}s {start}–{end}; chance for {basis} is {chance}",
@@ -85,10 +91,25 @@ def chance_stretch(ctx: Context, name: str) -> Stretch | None:
     # guess only when it holds from early on at a modest level, or once the loss is NaN.
     loss = ctx.series("loss")
     after_nan = loss is not None and not np.isfinite(loss.y[-1])
-    from_early = (n - start) / n >= FROZEN_MIN_COVERAGE and float(np.max(tail)) <= FROZEN_MAX_LEVEL
-    if from_early or after_nan:
+    early = (n - start) / n >= FROZEN_MIN_COVERAGE
+    from_early = early and float(np.max(tail)) <= FROZEN_MAX_LEVEL
+    majority = early and tail.size >= FROZEN_LONG_POINTS and float(np.max(tail)) < FROZEN_PERFECT \
+        and _loss_drop(loss, c, start) >= FROZEN_LOSS_DROP
+    if from_early or after_nan or majority:
         return Stretch(name, c, start, float(np.median(tail)), FROZEN_SPAN, frozen=True)
     return None
+
+
+def _loss_drop(loss, accuracy: Curve, start: int) -> float:
+    """Relative fall of the (finite) loss over the frozen stretch of ``accuracy``."""
+    if loss is None or loss.axis != accuracy.axis:
+        return 0.0
+    first = accuracy.x[start]
+    mask = (loss.x >= first) & np.isfinite(loss.y)
+    y = loss.y[mask]
+    if y.size < 2 or y[0] <= 0:
+        return 0.0
+    return float((y[0] - np.min(y)) / y[0])
 
 
 def stretch_symptom(ctx: Context, symptom_id: str, stretch: Stretch, strength: float) -> Symptom:
