@@ -89,6 +89,10 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="text (default), json, or md (the rule reference in docs/rules.md)")
     rules.add_argument("--lang", default="en", choices=("en", "zh_CN"))
 
+    from app.cli.patch_command import add_parser as add_patch_parser
+
+    add_patch_parser(sub)
+
     explain = sub.add_parser("explain", help="explain one symptom or cause id")
     explain.add_argument("id", help="a symptom or cause id, e.g. final_activation_mismatch")
     explain.add_argument("--lang", default="en", choices=("en", "zh_CN"))
@@ -115,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _inspect(args.paths, args.format)
     if args.command == "diagnose":
         return _diagnose(args.paths, args.format, args.output, args.all, args.lang, args.paper)
+    if args.command == "patch":
+        from app.cli.patch_command import run as run_patch
+
+        return run_patch(args)
     if args.command == "rules":
         from app.cli.catalog import render_catalog
 

@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.curves, 1)
         self.setCentralWidget(central)
 
+        self.patch_dialog = None  # the open fix preview, if any
         self.findings = FindingsPanel(self)
         self.findings.lang = self.lang
         self.model_view = ModelView(self)
@@ -301,9 +302,24 @@ class MainWindow(QMainWindow):
                                   str(where.get("symptom") or ""))
 
     def _on_fix(self, fix, finding) -> None:
-        QGuiApplication.clipboard().setText(fix.code or fix.title.render(self.lang))
-        self.statusBar().showMessage(self.tr("Code change copied to the clipboard: {0}").format(
-            fix.title.render(self.lang, fix.params)), 8000)
+        """A fix button: the preview of what it changes, with Save patched model… and the code."""
+        from app.gui.views.patch_dialog import PatchPreviewDialog
+
+        if self.patch_dialog is not None:
+            self.patch_dialog.close()
+        self.patch_dialog = PatchPreviewDialog(finding, fix, self._model_path_of(finding), self.lang,
+                                               self.settings.last_dir, self)
+        self.patch_dialog.saved.connect(lambda path: self.statusBar().showMessage(
+            self.tr("Saved {0}").format(path), 8000))
+        self.patch_dialog.show()
+
+    def _model_path_of(self, finding) -> str | None:
+        """The model file of the case ``finding`` belongs to (None when only a log is open)."""
+        for case in self.session.cases:
+            if finding in case.diagnosis.findings:
+                model = case.case.model
+                return model.source_path if model is not None and model.format in ("keras", "h5") else None
+        return None
 
     # -- reports ---------------------------------------------------------------------------
     def report(self):

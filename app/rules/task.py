@@ -46,6 +46,8 @@ UNKNOWN_TASK = Task("unknown", None, None, "unknown")
 
 def _from_model(model: ModelSpec) -> Task | None:
     units = model.output_units
+    if units is not None and units < 1:
+        units = None  # a malformed config (units=0): no class count to read
     activation = model.output_activation
     loss = model.loss.name if model.loss else None
     if loss in BINARY_LOSSES:

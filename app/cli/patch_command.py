@@ -1,0 +1,170 @@
+"""``traindoc patch``: apply fixes to a model and its training settings, into new files.
+
+The config edits are pure Python (:mod:`app.patches`); rebuilding the model with its weights
+runs in the TensorFlow worker process (:mod:`app.probe`), never in this one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+EXIT_OK = 0
+EXIT_REFUSED = 2
+
+
+def add_parser(sub) -> None:
+    patch = sub.add_parser(
+        "patch",
+        help="write a patched model (.keras) and training settings for the fixes of a diagnosis",
+        description=(
+            "Apply fixes to MODEL and write the result to a new file (never over the input): the "
+            "patched model with its weights carried over for every layer whose shapes are "
+            "unchanged, the training settings (fit arguments, callbacks) as JSON or YAML, and the "
+            "code change to make by hand. --fix takes a cause id (its finding's first fix) or a "
+            "patch id; --auto applies the first fix of every reported finding. Exit 0 when a file "
+            "was written, 2 for unreadable input or a refused patch (with the reason)."),
+    )
+    patch.add_argument("model", metavar="MODEL", nargs="?", help="the model file (.keras, .h5, model JSON)")
+    patch.add_argument("--log", action="append", default=[], metavar="LOG",
+                       help="a training log of this model (repeatable); used to diagnose")
+    patch.add_argument("--fix", action="append", default=[], metavar="CAUSE_OR_PATCH",
+                       help="a cause id or a patch id (repeatable)")
+    patch.add_argument("--auto", action="store_true",
+                       help="diagnose, then apply the first fix of every finding above the threshold")
+    patch.add_argument("-o", "--output", metavar="OUT.keras", help="the patched model to write (a new file)")
+    patch.add_argument("--training-out", metavar="FILE",
+                       help="where to write the training settings (.json, .yaml); default: next to "
+                            "OUT.keras as OUT.training.json")
+    patch.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
+    patch.add_argument("--list", action="store_true", help="list the patch ids and exit")
+    patch.add_argument("--lang", choices=["en", "zh_CN"], default="en", help="language of the texts")
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.core.errors import InputError
+    from app.core.files import OutputError
+    from app.patches import code_change, load_document, plan
+    from app.patches.choose import UnknownFix, automatic_patches, patches_for
+
+    lang = args.lang
+    if args.list:
+        return _list(lang)
+    if not args.model or not (args.fix or args.auto):
+        print("traindoc patch: give MODEL and --fix CAUSE_OR_PATCH (or --auto)", file=sys.stderr)
+        return EXIT_REFUSED
+    if not args.output and not args.dry_run:
+        print("traindoc patch: give -o OUT.keras (a new file) or --dry-run", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
+        document = load_document(args.model)
+        diagnosis = _diagnose(args.model, args.log)
+        patches = automatic_patches(diagnosis) if args.auto else []
+        patches += patches_for(args.fix, diagnosis)
+    except InputError as error:
+        print(f"traindoc: {error.message()}", file=sys.stderr)
+        return EXIT_REFUSED
+    except UnknownFix as error:
+        print(f"traindoc patch: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    if not patches:
+        print("traindoc patch: no reported finding has a fix that a file can carry; nothing to do",
+              file=sys.stderr)
+        return EXIT_REFUSED
+    result = plan(document, patches)
+    print(result.summary(lang))
+    requested = {p.id for p in patches_for(args.fix, diagnosis)} if args.fix else set()
+    refused = [r for r in result.refused if r.patch in requested or r.kind in ("conflict", "unsafe")]
+    if refused or result.unsafe or not result.applied:
+        for item in refused:
+            print(f"traindoc patch: refused {item.patch}: {item.describe(lang)}", file=sys.stderr)
+        for refusal in result.unsafe[:10]:
+            print(f"traindoc patch: refused: {refusal}", file=sys.stderr)
+        if not result.applied:
+            print("traindoc patch: no patch could be applied", file=sys.stderr)
+        return EXIT_REFUSED
+    code = code_change(result, lang)
+    if code:
+        print("\n" + ("手动修改代码：" if lang.startswith("zh") else "The code change to make by hand:"))
+        print(code)
+    if args.dry_run:
+        return EXIT_OK
+    written: list[str] = []
+    try:
+        if result.model_changed:
+            written.append(_rebuild(args.model, result, args.output))
+        if result.training:
+            from app.patches import write_training_settings
+
+            target = args.training_out or _training_path(args.output)
+            written.append(write_training_settings(result, target, inputs=[args.model, *args.log]))
+    except (OutputError, OSError) as error:
+        print(f"traindoc: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    except _ProbeRefusal as error:
+        print(f"traindoc patch: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    for path in written:
+        print(("已写入 " if lang.startswith("zh") else "Wrote ") + path)
+    return EXIT_OK if written else EXIT_REFUSED
+
+
+class _ProbeRefusal(Exception):
+    pass
+
+
+def _diagnose(model_path: str, logs: list[str]):
+    from app.io.load import load_paths
+    from app.rules.engine import diagnose_all
+
+    loaded = load_paths([model_path, *logs])
+    cases = diagnose_all(loaded.runs, loaded.models)
+    for case in cases:  # the case holding this model (a log of another model is its own case)
+        if case.diagnosis.model is not None:
+            return case.diagnosis
+    return cases[0].diagnosis if cases else None
+
+
+def _training_path(output: str) -> str:
+    base = output[:-len(".keras")] if output.endswith(".keras") else output
+    return base + ".training.json"
+
+
+def _rebuild(source: str, result, output: str) -> str:
+    from app.probe import Refused, RebuildFailed, WorkerCrashed, run_rebuild
+
+    class Stderr:
+        """Progress of the worker, on stderr."""
+
+        def report(self, fraction: float, message: str = "") -> None:
+            if message:
+                print(f"  {int(100 * fraction):3d}%  {message}", file=sys.stderr)
+
+        def cancelled(self) -> bool:
+            return False
+
+    try:
+        rebuilt = run_rebuild(source, result.document.config, output, Stderr())
+    except Refused as error:
+        raise _ProbeRefusal("the model cannot be rebuilt safely (the diagnosis still stands): "
+                            + "; ".join(error.reasons[:5])) from None
+    except (RebuildFailed, WorkerCrashed) as error:
+        raise _ProbeRefusal(f"rebuilding the model failed: {error}") from None
+    print(f"Weights carried over for {len(rebuilt.layers_carried)} layer(s)"
+          + (f"; re-initialized: {', '.join(f'{n} ({r})' for n, r in rebuilt.layers_reinitialized)}"
+             if rebuilt.layers_reinitialized else ""))
+    for note in rebuilt.notes:
+        print(f"Note: {note}")
+    if os.path.splitext(source)[1].lower() in (".h5", ".hdf5"):
+        print("Note: the legacy .h5 model is written as a Keras 3 .keras file")
+    return rebuilt.out_path
+
+
+def _list(lang: str) -> int:
+    from app.patches.catalog import CATALOG
+
+    for unit in CATALOG.values():
+        how = "manual" if unit.manual is not None else unit.target
+        print(f"{unit.id:<26} [{how}] {unit.title.render(lang, unit.with_defaults({}))}")
+    return EXIT_OK

@@ -1,0 +1,288 @@
+"""The pure side of the probe: start the TensorFlow worker process and talk to it.
+
+Nothing here imports TensorFlow or Keras, so the window and the command line can import
+this module freely. :func:`run_rebuild` starts ``python -m app.probe.worker`` in a
+subprocess, sends it one JSON request on stdin and reads JSON lines from its stdout
+(``{"progress": f, "message": m}`` ..., then ``{"result": {...}}`` or ``{"error": {...}}``).
+A worker that crashes (a segfault in TensorFlow, an abort, an out-of-memory kill) raises
+:class:`WorkerCrashed` here; the calling process is never taken down with it. Cancelling
+through the ``progress`` object kills the worker at once.
+"""
+
+from __future__ import annotations
+
+import collections
+import glob
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core.errors import InputError
+from app.core.files import OutputError, same_file
+from app.core.progress import NO_PROGRESS, Cancelled, Progress
+from app.patches.allowlist import check_config
+
+# The folder holding the ``app`` package, so the worker finds it from any working directory.
+_PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Temporary files the worker writes next to the output: ``<prefix><worker pid>-<random>.keras``.
+TEMP_PREFIX = ".traindoc-rebuild-"
+STDERR_LINES_KEPT = 40
+MAX_PROTOCOL_LINE = 64 * 1024 * 1024
+
+
+class ProbeError(Exception):
+    """Base of the errors :func:`run_rebuild` raises about the rebuild itself."""
+
+
+class Refused(ProbeError):
+    """The patched config may not be rebuilt (a Lambda layer, a custom object, a module
+    outside Keras ...). ``reasons`` name the config path of each offending object."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = list(reasons)
+        shown = "; ".join(self.reasons[:5])
+        more = f" (and {len(self.reasons) - 5} more)" if len(self.reasons) > 5 else ""
+        super().__init__(f"the patched model is not written: its config holds objects TrainDoc "
+                         f"does not rebuild: {shown}{more}")
+
+
+class RebuildFailed(ProbeError):
+    """Keras could not build, compile or save the model from a config that passed the
+    allowlist (an invalid argument value, a shape that does not fit ...)."""
+
+
+class WorkerCrashed(ProbeError):
+    """The worker process died or stopped answering.
+
+    ``returncode`` is its exit status (negative: killed by that signal), ``signal_name``
+    the signal's name when there was one, ``stderr_tail`` its last lines of stderr.
+    """
+
+    def __init__(self, message: str, returncode: int | None = None, stderr_tail: str = "") -> None:
+        self.returncode = returncode
+        self.signal_name = None
+        if returncode is not None and returncode < 0:
+            try:
+                self.signal_name = signal.Signals(-returncode).name
+            except ValueError:
+                self.signal_name = f"signal {-returncode}"
+        self.stderr_tail = stderr_tail
+        text = message
+        if self.signal_name:
+            text += f" (killed by {self.signal_name})"
+        elif returncode is not None:
+            text += f" (exit status {returncode})"
+        if stderr_tail:
+            text += "; its last output:\n" + stderr_tail
+        super().__init__(text)
+
+
+@dataclass
+class RebuildResult:
+    """What the worker wrote: the new ``.keras`` file and which weights it carries."""
+
+    out_path: str
+    layers_carried: list[str] = field(default_factory=list)  # "vgg_base/block1_conv1", "dense"
+    layers_reinitialized: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
+    compiled: bool = False
+    notes: list[str] = field(default_factory=list)
+    layers_nonfinite: list[str] = field(default_factory=list)  # carried weights holding NaN/inf
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"out_path": self.out_path, "layers_carried": list(self.layers_carried),
+                "layers_reinitialized": [[name, reason] for name, reason in self.layers_reinitialized],
+                "compiled": self.compiled, "notes": list(self.notes),
+                "layers_nonfinite": list(self.layers_nonfinite)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RebuildResult":
+        return cls(out_path=str(data["out_path"]), layers_carried=[str(n) for n in data.get("layers_carried", [])],
+                   layers_reinitialized=[(str(n), str(r)) for n, r in data.get("layers_reinitialized", [])],
+                   compiled=bool(data.get("compiled")), notes=[str(n) for n in data.get("notes", [])],
+                   layers_nonfinite=[str(n) for n in data.get("layers_nonfinite", [])])
+
+
+def check_out_path(source: str, out: str, overwrite: bool = False) -> None:
+    """Raise :class:`OutputError` unless ``out`` is a new ``.keras`` file we may write."""
+    if not out.endswith(".keras"):
+        raise OutputError(f"{out}: a rebuilt model is saved as a Keras 3 archive; "
+                          "the file name must end in .keras")
+    if os.path.exists(out) and os.path.exists(source) and same_file(out, source):
+        raise OutputError(f"{out}: refusing to overwrite the input model; choose a new file name")
+    if os.path.abspath(out) == os.path.abspath(source):
+        raise OutputError(f"{out}: refusing to overwrite the input model; choose a new file name")
+    if os.path.isdir(out):
+        raise OutputError(f"{out}: is a folder; choose a file name ending in .keras")
+    if os.path.exists(out) and not overwrite:
+        raise OutputError(f"{out}: the file already exists; choose a new file name")
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise OutputError(f"{out}: the folder {folder} does not exist")
+
+
+def run_rebuild(source: str | os.PathLike, config: dict[str, Any], out: str | os.PathLike,
+                progress: Progress = NO_PROGRESS, timeout: float = 600, *,
+                overwrite: bool = False) -> RebuildResult:
+    """Rebuild the patched model ``config`` with the weights of ``source``; write ``out``.
+
+    Runs in a worker process. Raises :class:`OutputError` (before any work) for an output
+    that would overwrite the input or an existing file, :class:`Refused` for a config off
+    the allowlist (checked here and again in the worker), :class:`InputError` for an
+    unreadable ``source``, :class:`RebuildFailed` when Keras rejects the config,
+    :class:`WorkerCrashed` when the worker dies or exceeds ``timeout`` seconds and
+    :class:`Cancelled` when ``progress`` asks to stop.
+    """
+    source, out = os.fspath(source), os.fspath(out)
+    check_out_path(source, out, overwrite)
+    if not isinstance(config, dict):
+        raise Refused([f"config: a model config is a JSON object, not {type(config).__name__}"])
+    refusals = check_config(config)
+    if refusals:
+        raise Refused([str(refusal) for refusal in refusals])
+    request = {"op": "rebuild", "source": os.path.abspath(source), "config": config,
+               "out": os.path.abspath(out), "overwrite": overwrite}
+    reply = run_worker(request, progress, timeout, cleanup_folder=os.path.dirname(os.path.abspath(out)))
+    return RebuildResult.from_dict(reply)
+
+
+def _raise_error(error: dict[str, Any]) -> None:
+    kind = error.get("kind")
+    message = str(error.get("message", "the worker failed"))
+    if kind == "refused":
+        raise Refused([str(reason) for reason in error.get("reasons", [])] or [message])
+    if kind == "input" and isinstance(error.get("input"), dict):
+        data = error["input"]
+        raise InputError(str(data.get("path")), str(data.get("expected")), found=data.get("found"),
+                         line=data.get("line"), entry=data.get("entry"))
+    if kind == "input":
+        raise InputError("<model>", "a readable model file", found=message)
+    if kind == "output":
+        raise OutputError(message)
+    if kind == "build":
+        raise RebuildFailed(message)
+    raise ProbeError(f"the worker failed: {message}")
+
+
+def _reader(stream: Any, lines: "queue.Queue[bytes | None]") -> None:
+    try:
+        for line in iter(lambda: stream.readline(MAX_PROTOCOL_LINE), b""):
+            lines.put(line)
+    finally:
+        lines.put(None)
+
+
+def _collect(stream: Any, tail: collections.deque) -> None:
+    for line in iter(stream.readline, b""):
+        tail.append(line.decode("utf-8", "replace").rstrip())
+
+
+def _kill(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a process that survives SIGKILL
+        pass
+
+
+def _finish(process: subprocess.Popen, threads: list[threading.Thread]) -> None:
+    """Wait for the worker to exit (it has answered or been killed) and close its pipes."""
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        _kill(process)
+    for thread in threads:
+        thread.join(timeout=2)
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+
+
+def _remove_temp_files(folder: str | None, pid: int) -> None:
+    if folder:
+        for path in glob.glob(os.path.join(glob.escape(folder), f"{TEMP_PREFIX}{pid}-*")):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
+def run_worker(request: dict[str, Any], progress: Progress = NO_PROGRESS, timeout: float = 600,
+               cleanup_folder: str | None = None) -> dict[str, Any]:
+    """Send one ``request`` to a new worker process; return its ``result`` object.
+
+    Progress lines go to ``progress``; an ``error`` reply is raised as the matching
+    exception. Whatever happens, the worker is gone when this returns or raises.
+    """
+    env = dict(os.environ)
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env["PYTHONPATH"] = _PROJECT_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    process = subprocess.Popen([sys.executable, "-m", "app.probe.worker"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=_PROJECT_ROOT)
+    lines: "queue.Queue[bytes | None]" = queue.Queue()
+    tail: collections.deque = collections.deque(maxlen=STDERR_LINES_KEPT)
+    threads = [threading.Thread(target=_reader, args=(process.stdout, lines), daemon=True),
+               threading.Thread(target=_collect, args=(process.stderr, tail), daemon=True)]
+    for thread in threads:
+        thread.start()
+    reply: dict[str, Any] | None = None
+    try:
+        try:
+            assert process.stdin is not None
+            process.stdin.write(json.dumps(request).encode("utf-8"))
+            process.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass  # the worker died at once: reported below with its exit status
+        deadline = time.monotonic() + timeout
+        while reply is None:
+            if progress.cancelled():
+                raise Cancelled()
+            if time.monotonic() > deadline:
+                _kill(process)
+                raise WorkerCrashed(f"the model worker did not finish within {timeout:g} s and was stopped",
+                                    None, "\n".join(tail))
+            try:
+                line = lines.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if line is None:  # stdout closed: the worker ended without a reply
+                break
+            try:
+                message = json.loads(line)
+            except ValueError:
+                tail.append(line.decode("utf-8", "replace").rstrip())
+                continue
+            if not isinstance(message, dict):
+                continue
+            if "progress" in message:
+                progress.report(float(message["progress"]), str(message.get("message", "")))
+            elif "result" in message or "error" in message:
+                reply = message
+        if reply is None:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                _kill(process)
+            threads[1].join(timeout=2)
+            raise WorkerCrashed("the model worker stopped without an answer", process.returncode,
+                                "\n".join(tail))
+    except BaseException:
+        _kill(process)
+        _remove_temp_files(cleanup_folder, process.pid)
+        raise
+    finally:
+        _finish(process, threads)
+    if "error" in reply:
+        _raise_error(reply["error"] if isinstance(reply["error"], dict) else {"message": str(reply["error"])})
+    result = reply["result"]
+    if not isinstance(result, dict):
+        raise ProbeError(f"the worker answered {result!r}")
+    return result

@@ -1,0 +1,94 @@
+"""``traindoc patch`` end to end: real fixture models in, new files out, inputs untouched;
+crafted files diagnosed and refused without running anything."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.cli import main
+from tests.unit.test_probe import RUNS, lambda_h5, lambda_keras, module_keras, sha256
+
+SEED004 = RUNS / "seed004_relu_cce_nan"
+
+
+def test_auto_writes_a_patched_model_that_loads_and_keeps_the_input(tmp_path, capsys):
+    model = SEED004 / "model.keras"
+    before = sha256(model)
+    out = tmp_path / "fixed.keras"
+    code = main(["patch", str(model), "--log", str(SEED004 / "console_v1.txt"), "--auto", "-o", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "relu → softmax" in printed and 'activation="softmax"' in printed
+    assert f"Wrote {out}" in printed
+    assert sha256(model) == before
+    import keras
+
+    rebuilt = keras.models.load_model(out, safe_mode=True)  # our own output file
+    assert rebuilt.layers[-1].get_config()["activation"] == "softmax"
+    assert rebuilt.loss == "categorical_crossentropy"
+
+
+def test_training_patches_write_a_settings_file_next_to_the_model(tmp_path, capsys):
+    model = RUNS / "healthy_mlp" / "model.keras"
+    out = tmp_path / "mlp.keras"
+    settings = tmp_path / "fit.yaml"
+    code = main(["patch", str(model), "--fix", "add_early_stopping", "--fix", "set_shuffle",
+                 "-o", str(out), "--training-out", str(settings)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert not out.exists()  # nothing changed in the model: no model file
+    text = settings.read_text(encoding="utf-8")
+    assert "EarlyStopping" in text and "shuffle: true" in text
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "x.keras"
+    code = main(["patch", str(SEED004 / "model.keras"), "--fix", "final_activation_mismatch", "--dry-run"])
+    assert code == 0 and "relu → softmax" in capsys.readouterr().out
+    assert not out.exists()
+
+
+def test_conflicting_fixes_are_refused_with_the_reason(tmp_path, capsys):
+    code = main(["patch", str(SEED004 / "model.keras"), "--fix", "set_output_activation",
+                 "--fix", "set_from_logits", "-o", str(tmp_path / "x.keras")])
+    err = capsys.readouterr().err
+    assert code == 2 and "refused" in err and "conflict" in err
+    assert not (tmp_path / "x.keras").exists()
+
+
+@pytest.mark.parametrize("request_id", ["no_such_fix", "label_error"])
+def test_unknown_or_absent_fix_exits_2(tmp_path, capsys, request_id):
+    code = main(["patch", str(SEED004 / "model.keras"), "--fix", request_id, "-o", str(tmp_path / "x.keras")])
+    assert code == 2 and request_id in capsys.readouterr().err
+
+
+def test_output_over_the_input_is_refused(capsys):
+    model = SEED004 / "model.keras"
+    before = sha256(model)
+    code = main(["patch", str(model), "--fix", "final_activation_mismatch", "-o", str(model)])
+    assert code == 2 and "overwrite" in capsys.readouterr().err
+    assert sha256(model) == before
+
+
+@pytest.mark.parametrize("make", [lambda_keras, module_keras, lambda_h5], ids=["lambda.keras", "os.system", "lambda.h5"])
+def test_crafted_models_are_diagnosed_and_refused_for_patching(tmp_path, capsys, make):
+    marker = tmp_path / "marker"
+    crafted = make(tmp_path, marker)
+    assert main(["diagnose", str(crafted), "--format", "json"]) == 0
+    diagnosis = json.loads(capsys.readouterr().out)
+    assert diagnosis["diagnoses"][0]["model"]
+    code = main(["patch", str(crafted), "--fix", "set_clipnorm", "-o", str(tmp_path / "out.keras")])
+    err = capsys.readouterr().err
+    assert code == 2 and "refused" in err
+    assert not (tmp_path / "out.keras").exists()
+    assert not marker.exists()
+
+
+def test_list_names_every_patch(capsys):
+    assert main(["patch", "--list"]) == 0
+    out = capsys.readouterr().out
+    for patch_id in ("set_output_activation", "set_loss", "batchnorm_renorm", "replace_flatten_with_gap",
+                     "set_shuffle", "add_early_stopping", "replace_lambda"):
+        assert patch_id in out
