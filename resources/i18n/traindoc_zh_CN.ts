@@ -17,34 +17,34 @@
 <context>
     <name>CurvePanel</name>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="121"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="150"/>
         <source>Loss</source>
         <translation>损失</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="121"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="150"/>
         <source>Accuracy and other metrics</source>
         <translation>准确率及其他指标</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="122"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="151"/>
         <source>Learning rate</source>
         <translation>学习率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="125"/>
-        <location filename="../../app/gui/plots/curve_panel.py" line="285"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="154"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="329"/>
         <source>epoch</source>
         <translation>轮次</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="125"/>
-        <location filename="../../app/gui/plots/curve_panel.py" line="285"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="154"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="329"/>
         <source>step</source>
         <translation>步</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="240"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="284"/>
         <source>selected</source>
         <translation>已选</translation>
     </message>
@@ -52,50 +52,50 @@
 <context>
     <name>FindingsPanel</name>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="74"/>
+        <location filename="../../app/gui/views/findings_view.py" line="79"/>
         <source>Finding</source>
         <extracomment>the ``where`` of the selected symptom/evidence the selected Finding (or None) Fix, Finding</extracomment>
         <translation>发现</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="74"/>
+        <location filename="../../app/gui/views/findings_view.py" line="79"/>
         <source>Confidence</source>
         <translation>置信度</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="87"/>
+        <location filename="../../app/gui/views/findings_view.py" line="92"/>
         <source>Open a training log or a model file to see a diagnosis.</source>
         <translation>打开训练日志或模型文件以查看诊断。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="94"/>
+        <location filename="../../app/gui/views/findings_view.py" line="99"/>
         <source>What the curves show</source>
         <translation>曲线显示</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="109"/>
+        <location filename="../../app/gui/views/findings_view.py" line="114"/>
         <source>Nothing wrong found: the run trained as expected.</source>
         <translation>未发现问题：训练按预期进行。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="110"/>
+        <location filename="../../app/gui/views/findings_view.py" line="115"/>
         <source>Nothing wrong found in the model&apos;s settings.</source>
         <translation>模型设置中未发现问题。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="111"/>
+        <location filename="../../app/gui/views/findings_view.py" line="116"/>
         <source>No cause reaches the reporting threshold.</source>
         <translation>没有原因达到报告阈值。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/gui/views/findings_view.py" line="119"/>
+        <location filename="../../app/gui/views/findings_view.py" line="124"/>
         <source>%n likely cause(s) found.</source>
         <translation>
             <numerusform>发现 %n 个可能原因。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="197"/>
+        <location filename="../../app/gui/views/findings_view.py" line="201"/>
         <source>Fixes</source>
         <translation>修复</translation>
     </message>
@@ -103,153 +103,153 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="215"/>
+        <location filename="../../app/gui/main_window.py" line="218"/>
         <source>TrainDoc — training run diagnosis</source>
         <extracomment>the UI language after a switch</extracomment>
         <translation>TrainDoc — 训练诊断</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="216"/>
+        <location filename="../../app/gui/main_window.py" line="219"/>
         <source>&amp;Open…</source>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="217"/>
+        <location filename="../../app/gui/main_window.py" line="220"/>
         <source>&amp;Paste log</source>
         <translation>粘贴日志(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="218"/>
+        <location filename="../../app/gui/main_window.py" line="221"/>
         <source>Paste log &amp;text…</source>
         <translation>粘贴日志文本(&amp;T)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="219"/>
+        <location filename="../../app/gui/main_window.py" line="222"/>
         <source>&amp;Close all</source>
         <translation>全部关闭(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="220"/>
+        <location filename="../../app/gui/main_window.py" line="223"/>
         <source>&amp;Export report…</source>
         <translation>导出报告(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="221"/>
+        <location filename="../../app/gui/main_window.py" line="224"/>
         <source>Copy report as &amp;Markdown</source>
         <translation>复制报告为 Markdown(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="222"/>
+        <location filename="../../app/gui/main_window.py" line="225"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="223"/>
+        <location filename="../../app/gui/main_window.py" line="226"/>
         <source>&amp;Logarithmic loss axis</source>
         <translation>损失使用对数坐标(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="224"/>
+        <location filename="../../app/gui/main_window.py" line="227"/>
         <source>&amp;Reset zoom</source>
         <translation>重置缩放(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="225"/>
+        <location filename="../../app/gui/main_window.py" line="228"/>
         <source>&amp;About TrainDoc</source>
         <translation>关于 TrainDoc(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="226"/>
+        <location filename="../../app/gui/main_window.py" line="229"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="227"/>
+        <location filename="../../app/gui/main_window.py" line="230"/>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="228"/>
+        <location filename="../../app/gui/main_window.py" line="231"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="229"/>
+        <location filename="../../app/gui/main_window.py" line="232"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="230"/>
+        <location filename="../../app/gui/main_window.py" line="233"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="231"/>
+        <location filename="../../app/gui/main_window.py" line="234"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="232"/>
+        <location filename="../../app/gui/main_window.py" line="235"/>
         <source>Findings</source>
         <translation>诊断结果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="233"/>
+        <location filename="../../app/gui/main_window.py" line="236"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="234"/>
+        <location filename="../../app/gui/main_window.py" line="237"/>
         <source>Open files</source>
         <translation>已打开的文件</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="235"/>
+        <location filename="../../app/gui/main_window.py" line="238"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="236"/>
+        <location filename="../../app/gui/main_window.py" line="239"/>
         <source>Drop training logs, model files or folders here, or paste a log (Ctrl+V).</source>
         <translation>将训练日志、模型文件或文件夹拖到这里，或粘贴日志（Ctrl+V）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="246"/>
+        <location filename="../../app/gui/main_window.py" line="249"/>
         <source>Open training logs or models</source>
         <translation>打开训练日志或模型</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="303"/>
-        <source>Code change copied to the clipboard: {0}</source>
-        <translation>代码修改已复制到剪贴板：{0}</translation>
+        <location filename="../../app/gui/main_window.py" line="313"/>
+        <source>Saved {0}</source>
+        <translation>已保存 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="318"/>
+        <location filename="../../app/gui/main_window.py" line="336"/>
         <source>Export report</source>
         <translation>导出报告</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="340"/>
+        <location filename="../../app/gui/main_window.py" line="358"/>
         <source>Report saved to {0}</source>
         <translation>报告已保存到 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="350"/>
+        <location filename="../../app/gui/main_window.py" line="368"/>
         <source>Report copied as Markdown</source>
         <translation>报告已复制为 Markdown</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="400"/>
+        <location filename="../../app/gui/main_window.py" line="418"/>
         <source>Most likely cause: {0} ({1:.0%})</source>
         <translation>最可能的原因：{0}（{1:.0%}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="423"/>
+        <location filename="../../app/gui/main_window.py" line="441"/>
         <source>(none)</source>
         <translation>（无）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="427"/>
+        <location filename="../../app/gui/main_window.py" line="445"/>
         <source>Clear list</source>
         <translation>清空列表</translation>
     </message>
@@ -348,6 +348,125 @@
         <location filename="../../app/gui/views/dialogs.py" line="36"/>
         <source>Diagnose</source>
         <translation>诊断</translation>
+    </message>
+</context>
+<context>
+    <name>PatchPreviewDialog</name>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="55"/>
+        <source>Fix: {0}</source>
+        <extracomment>path of a file written (model or training settings) message</extracomment>
+        <translation>修复：{0}</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="73"/>
+        <source>What changes</source>
+        <translation>改动内容</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="74"/>
+        <source>Model config diff</source>
+        <translation>模型配置差异</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="75"/>
+        <source>Code change</source>
+        <translation>代码改动</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="82"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="85"/>
+        <source>Save patched model…</source>
+        <translation>保存修复后的模型…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="87"/>
+        <source>Save training config…</source>
+        <translation>保存训练配置…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="89"/>
+        <source>Copy code fix</source>
+        <translation>复制代码修改</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="91"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="120"/>
+        <source>This fix is a change to make by hand.</source>
+        <translation>此修复需要手动修改。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="121"/>
+        <source>Open the model file (.keras/.h5) to save a patched copy; the code change is below.</source>
+        <translation>打开模型文件（.keras/.h5）即可保存修复后的副本；代码改动见下方。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="141"/>
+        <source>The patched model cannot be written: its config holds objects TrainDoc does not rebuild (the diagnosis still stands). Make the change in your code instead.</source>
+        <translation>无法写出修复后的模型：其配置包含 TrainDoc 不会重建的对象（诊断结论仍然有效）。请改为在代码中修改。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="147"/>
+        <source>(no change to the model config)</source>
+        <translation>（模型配置没有改动）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="166"/>
+        <source>Save patched model</source>
+        <translation>保存修复后的模型</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="167"/>
+        <source>Keras model (*.keras)</source>
+        <translation>Keras 模型 (*.keras)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="181"/>
+        <source>Rebuilding the model in a worker process…</source>
+        <translation>正在后台进程中重建模型…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="187"/>
+        <source>Save training config</source>
+        <translation>保存训练配置</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="189"/>
+        <source>JSON (*.json);;YAML (*.yaml *.yml)</source>
+        <translation>JSON (*.json);;YAML (*.yaml *.yml)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="202"/>
+        <source>Training settings saved to {0}</source>
+        <translation>训练设置已保存到 {0}</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="207"/>
+        <source>Code change copied to the clipboard.</source>
+        <translation>代码改动已复制到剪贴板。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="212"/>
+        <source>Cancelled.</source>
+        <translation>已取消。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="226"/>
+        <source>Patched model saved to {0}: weights carried over for {1} layer(s).</source>
+        <translation>修复后的模型已保存到 {0}：{1} 个层的权重已保留。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="229"/>
+        <source>Re-initialized (shapes changed): {0}.</source>
+        <translation>重新初始化（形状已改变）：{0}。</translation>
     </message>
 </context>
 <context>
