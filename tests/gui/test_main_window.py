@@ -246,3 +246,11 @@ def test_a_large_log_loads_off_the_gui_thread_with_progress_and_cancel(qtbot, wi
     # The cancelled file was not added; the run open before is still there.
     assert [r.name for r in window.session.runs] == ["seeds/seed004.txt"]
     assert not window.banner.isVisible()
+
+
+def test_epoch_axis_has_whole_number_ticks_only(qtbot, window):
+    open_and_wait(qtbot, window, [SEED004])
+    axis = window.curves.plots["loss"].getAxis("bottom")
+    x0, x1 = window.curves.plots["loss"].viewRange()[0]
+    ticks = [v for _, values in axis.tickValues(x0, x1, 600) for v in values]
+    assert ticks and all(float(v).is_integer() for v in ticks)

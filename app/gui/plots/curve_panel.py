@@ -51,6 +51,20 @@ def family(name: str) -> str:
     return "metrics"
 
 
+class CountAxis(pg.AxisItem):
+    """An x axis of epochs or steps: whole numbers only (no "2.5 epochs" ticks)."""
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802 - pyqtgraph API
+        levels = []
+        for spacing, values in super().tickValues(minVal, maxVal, size):
+            if spacing < 1:
+                continue
+            whole = [v for v in values if abs(v - round(v)) < 1e-9]
+            if whole:
+                levels.append((spacing, whole))
+        return levels or [(1.0, [float(v) for v in range(int(np.ceil(minVal)), int(np.floor(maxVal)) + 1)][:50])]
+
+
 class CurvePanel(QWidget):
     """pyqtgraph plots of the open runs."""
 
@@ -73,7 +87,7 @@ class CurvePanel(QWidget):
         self._log_y = False
         self._axis = "epoch"
         for row, key in enumerate(self.PLOTS):
-            plot = self.view.addPlot(row=row, col=0)
+            plot = self.view.addPlot(row=row, col=0, axisItems={"bottom": CountAxis("bottom")})
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.addLegend(offset=(-10, 10))
             plot.setClipToView(True)
