@@ -26,7 +26,7 @@ from typing import Any, Iterator
 import h5py
 
 from app.core.errors import InputError
-from app.io import keras_config
+from app.io import keras_config, shapes
 from app.io.readers import h5_file, keras_file
 
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -676,6 +676,13 @@ def input_shape_hint(model: dict, name: str) -> list | None:
     if layer.get("class_name") == "InputLayer":
         config = layer["config"]
         return config.get("batch_shape") or config.get("batch_input_shape")
+    layers = model.get("layers", [])
+    index = next((i for i, item in enumerate(layers) if layer_name(item) == name), None)
+    if index and not is_functional(model):  # legacy .h5 Sequential: no build_config, infer it
+        _outputs, inferred = shapes.infer_model({"class_name": "Sequential", "config": model})
+        previous = inferred.get(layer_name(layers[index - 1]))
+        if previous is not None and previous.output_shape is not None:
+            return list(previous.output_shape)
     return None
 
 

@@ -23,8 +23,9 @@ from app.probe.client import (
     WorkerCrashed,
     check_out_path,
     run_rebuild,
+    run_rebuild_many,
     run_worker,
 )
 
 __all__ = ["ProbeError", "RebuildFailed", "RebuildResult", "Refused", "WorkerCrashed", "check_out_path",
-           "run_rebuild", "run_worker"]
+           "run_rebuild", "run_rebuild_many", "run_worker"]

@@ -3,7 +3,8 @@
 Nothing here imports TensorFlow or Keras, so the window and the command line can import
 this module freely. :func:`run_rebuild` starts ``python -m app.probe.worker`` in a
 subprocess, sends it one JSON request on stdin and reads JSON lines from its stdout
-(``{"progress": f, "message": m}`` ..., then ``{"result": {...}}`` or ``{"error": {...}}``).
+(``{"progress": f, "message": m}`` ..., then ``{"result": {...}}`` or ``{"error": {...}}``);
+:func:`run_rebuild_many` sends several models to one worker (one TensorFlow import).
 A worker that crashes (a segfault in TensorFlow, an abort, an out-of-memory kill) raises
 :class:`WorkerCrashed` here; the calling process is never taken down with it. Cancelling
 through the ``progress`` object kills the worker at once.
@@ -139,6 +140,15 @@ def run_rebuild(source: str | os.PathLike, config: dict[str, Any], out: str | os
     :class:`WorkerCrashed` when the worker dies or exceeds ``timeout`` seconds and
     :class:`Cancelled` when ``progress`` asks to stop.
     """
+    request = {"op": "rebuild", **_checked_item(source, config, out, overwrite)}
+    reply = run_worker(request, progress, timeout, cleanup_folder=os.path.dirname(request["out"]))
+    return RebuildResult.from_dict(reply)
+
+
+def _checked_item(source: str | os.PathLike, config: Any, out: str | os.PathLike, overwrite: bool
+                  ) -> dict[str, Any]:
+    """The worker's request fields for one rebuild, after the checks made before any work:
+    the output path (:class:`OutputError`) and the allowlist (:class:`Refused`)."""
     source, out = os.fspath(source), os.fspath(out)
     check_out_path(source, out, overwrite)
     if not isinstance(config, dict):
@@ -146,28 +156,88 @@ def run_rebuild(source: str | os.PathLike, config: dict[str, Any], out: str | os
     refusals = check_config(config)
     if refusals:
         raise Refused([str(refusal) for refusal in refusals])
-    request = {"op": "rebuild", "source": os.path.abspath(source), "config": config,
-               "out": os.path.abspath(out), "overwrite": overwrite}
-    reply = run_worker(request, progress, timeout, cleanup_folder=os.path.dirname(os.path.abspath(out)))
-    return RebuildResult.from_dict(reply)
+    return {"source": os.path.abspath(source), "config": config, "out": os.path.abspath(out),
+            "overwrite": overwrite}
 
 
-def _raise_error(error: dict[str, Any]) -> None:
+RebuildItem = tuple["str | os.PathLike", "dict[str, Any]", "str | os.PathLike"]
+
+
+def run_rebuild_many(items: list[RebuildItem], progress: Progress = NO_PROGRESS, timeout: float = 1200, *,
+                     overwrite: bool = False) -> list[RebuildResult | Exception]:
+    """:func:`run_rebuild` for several ``(source, config, out)`` items in ONE worker process.
+
+    TensorFlow is imported once for all of them. The answer has one entry per item, in
+    order: its :class:`RebuildResult`, or the exception :func:`run_rebuild` would have
+    raised for it — :class:`OutputError` or :class:`Refused` from the checks made here
+    before any work (an ``out`` given twice in the batch is an :class:`OutputError` for the
+    later item), :class:`InputError`, :class:`RebuildFailed`, :class:`Refused` or
+    :class:`ProbeError` from the worker. One item's failure never stops the others.
+    Failures of the whole batch are raised: :class:`WorkerCrashed` (the worker died, or
+    ran past ``timeout`` seconds for the batch) and :class:`Cancelled`.
+    """
+    answers: list[RebuildResult | Exception | None] = []
+    requests: list[dict[str, Any]] = []
+    positions: list[int] = []  # index in ``answers`` of each request sent
+    outs: set[str] = set()
+    for source, config, out in items:
+        try:
+            request = _checked_item(source, config, out, overwrite)
+            if os.path.normcase(request["out"]) in outs:
+                raise OutputError(f"{os.fspath(out)}: given as the output of two models in one batch")
+        except (OutputError, Refused) as error:
+            answers.append(error)
+            continue
+        outs.add(os.path.normcase(request["out"]))
+        positions.append(len(answers))
+        answers.append(None)
+        requests.append(request)
+    if requests:
+        folders = sorted({os.path.dirname(request["out"]) for request in requests})
+        reply = run_worker({"op": "rebuild_many", "items": requests}, progress, timeout, cleanup_folder=folders)
+        replies = reply.get("items")
+        if not isinstance(replies, list) or len(replies) != len(requests):
+            raise ProbeError(f"the worker answered {len(replies) if isinstance(replies, list) else 'no'} items "
+                             f"for {len(requests)} models")
+        for position, item_reply in zip(positions, replies):
+            answers[position] = _answer(item_reply)
+    return [answer for answer in answers if answer is not None]
+
+
+def _answer(reply: Any) -> RebuildResult | Exception:
+    """One item's reply of a batch: its result, or the exception it stands for."""
+    if isinstance(reply, dict) and isinstance(reply.get("result"), dict):
+        try:
+            return RebuildResult.from_dict(reply["result"])
+        except (KeyError, TypeError, ValueError) as error:
+            return ProbeError(f"the worker answered {reply['result']!r} ({error})")
+    if isinstance(reply, dict) and "error" in reply:
+        error = reply["error"]
+        return _error(error if isinstance(error, dict) else {"message": str(error)})
+    return ProbeError(f"the worker answered {reply!r}")
+
+
+def _error(error: dict[str, Any]) -> Exception:
+    """The exception an ``error`` reply of the worker stands for."""
     kind = error.get("kind")
     message = str(error.get("message", "the worker failed"))
     if kind == "refused":
-        raise Refused([str(reason) for reason in error.get("reasons", [])] or [message])
+        return Refused([str(reason) for reason in error.get("reasons", [])] or [message])
     if kind == "input" and isinstance(error.get("input"), dict):
         data = error["input"]
-        raise InputError(str(data.get("path")), str(data.get("expected")), found=data.get("found"),
-                         line=data.get("line"), entry=data.get("entry"))
+        return InputError(str(data.get("path")), str(data.get("expected")), found=data.get("found"),
+                          line=data.get("line"), entry=data.get("entry"))
     if kind == "input":
-        raise InputError("<model>", "a readable model file", found=message)
+        return InputError("<model>", "a readable model file", found=message)
     if kind == "output":
-        raise OutputError(message)
+        return OutputError(message)
     if kind == "build":
-        raise RebuildFailed(message)
-    raise ProbeError(f"the worker failed: {message}")
+        return RebuildFailed(message)
+    return ProbeError(f"the worker failed: {message}")
+
+
+def _raise_error(error: dict[str, Any]) -> None:
+    raise _error(error)
 
 
 def _reader(stream: Any, lines: "queue.Queue[bytes | None]") -> None:
@@ -205,8 +275,8 @@ def _finish(process: subprocess.Popen, threads: list[threading.Thread]) -> None:
             stream.close()
 
 
-def _remove_temp_files(folder: str | None, pid: int) -> None:
-    if folder:
+def _remove_temp_files(folders: str | list[str] | None, pid: int) -> None:
+    for folder in filter(None, [folders] if isinstance(folders, str) else folders or []):
         for path in glob.glob(os.path.join(glob.escape(folder), f"{TEMP_PREFIX}{pid}-*")):
             try:
                 os.unlink(path)
@@ -215,11 +285,12 @@ def _remove_temp_files(folder: str | None, pid: int) -> None:
 
 
 def run_worker(request: dict[str, Any], progress: Progress = NO_PROGRESS, timeout: float = 600,
-               cleanup_folder: str | None = None) -> dict[str, Any]:
+               cleanup_folder: str | list[str] | None = None) -> dict[str, Any]:
     """Send one ``request`` to a new worker process; return its ``result`` object.
 
     Progress lines go to ``progress``; an ``error`` reply is raised as the matching
-    exception. Whatever happens, the worker is gone when this returns or raises.
+    exception. Whatever happens, the worker is gone when this returns or raises; when it
+    was killed, its temporary files in ``cleanup_folder`` (one folder or several) are removed.
     """
     env = dict(os.environ)
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"

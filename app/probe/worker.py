@@ -6,6 +6,12 @@ Reads one JSON request from stdin — ``{"op": "rebuild", "source": ..., "config
 ``{"error": {"kind": "refused"|"input"|"output"|"build"|"internal", "message": ...,
 "reasons": [...]}}``.
 
+The op ``rebuild_many`` — ``{"op": "rebuild_many", "items": [{"source": ..., "config": ...,
+"out": ..., "overwrite": false}, ...]}`` — rebuilds several models in this one process (one
+TensorFlow import for all) and answers ``{"result": {"items": [reply, ...]}}``: one
+``{"result": {...}}`` or ``{"error": {...}}`` per item, in order. An item that fails (even
+with an unexpected exception) gets its error and the next item is still rebuilt.
+
 The protocol channel is the original stdout, duplicated before TensorFlow is imported;
 file descriptor 1 is then pointed at stderr, so whatever TensorFlow, absl or Keras print
 (from Python or from native code) can never corrupt the protocol.
@@ -50,32 +56,86 @@ def _protocol_channel() -> TextIO:
     return os.fdopen(channel_fd, "w", encoding="utf-8", buffering=1)
 
 
+class _ItemProgress:
+    """Progress of item ``index`` of ``count`` in a batch, mapped onto the whole batch."""
+
+    def __init__(self, inner: Any, index: int, count: int) -> None:
+        self._inner, self._index, self._count = inner, index, count
+
+    def report(self, fraction: float, message: str = "") -> None:
+        overall = (self._index + min(max(float(fraction), 0.0), 1.0)) / self._count
+        self._inner.report(overall, f"model {self._index + 1} of {self._count}: {message}")
+
+    def cancelled(self) -> bool:
+        return False
+
+
+def _internal(message: str) -> dict[str, Any]:
+    return {"error": {"kind": "internal", "message": message, "reasons": []}}
+
+
 def handle(request: Any, channel: TextIO) -> dict[str, Any]:
     """Run one request; the reply object (``result`` or ``error``)."""
+    if not isinstance(request, dict):
+        return _internal("the request is not a JSON object")
+    op = request.get("op")
+    if op == "crash_for_test":
+        if os.environ.get("TRAINDOC_TEST_CRASH") == "1":
+            os.abort()
+        return _internal("crash_for_test needs TRAINDOC_TEST_CRASH=1")
+    if op == "rebuild":
+        return _rebuild_one(request, _ProtocolProgress(channel))
+    if op == "rebuild_many":
+        return _rebuild_many(request, _ProtocolProgress(channel))
+    return _internal(f"unknown op {op!r}")
+
+
+def _rebuild_many(request: dict[str, Any], progress: Any) -> dict[str, Any]:
+    """Every item of a ``rebuild_many`` request in turn; one reply per item, in order."""
+    items = request.get("items")
+    if not isinstance(items, list):
+        return _internal("bad request: rebuild_many needs a list of items")
+    replies = []
+    for index, item in enumerate(items):
+        item_progress = _ItemProgress(progress, index, len(items))
+        try:
+            reply = _rebuild_one(item, item_progress)
+        except Exception as error:  # one item's surprise must not cost the others their models
+            traceback.print_exc()
+            reply = _internal(f"{type(error).__name__}: {error}")
+        replies.append(reply)
+        _forget_models()
+    return {"result": {"items": replies}}
+
+
+def _forget_models() -> None:
+    """Drop Keras' global state between the models of a batch (each starts as in a fresh worker)."""
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        try:
+            keras.backend.clear_session()
+        except Exception:  # pragma: no cover - clearing is housekeeping, never a reason to fail
+            traceback.print_exc()
+
+
+def _rebuild_one(request: Any, progress: Any) -> dict[str, Any]:
+    """One rebuild (``source``, ``config``, ``out``, ``overwrite``); its ``result`` or ``error``."""
     from app.core.errors import InputError
     from app.core.files import OutputError
     from app.probe.client import Refused
 
     if not isinstance(request, dict):
-        return {"error": {"kind": "internal", "message": "the request is not a JSON object", "reasons": []}}
-    op = request.get("op")
-    if op == "crash_for_test":
-        if os.environ.get("TRAINDOC_TEST_CRASH") == "1":
-            os.abort()
-        return {"error": {"kind": "internal", "message": "crash_for_test needs TRAINDOC_TEST_CRASH=1",
-                          "reasons": []}}
-    if op != "rebuild":
-        return {"error": {"kind": "internal", "message": f"unknown op {op!r}", "reasons": []}}
+        return _internal("bad request: an item is not a JSON object")
     try:
         source, config, out = request["source"], request["config"], request["out"]
         if not isinstance(source, str) or not isinstance(out, str):
             raise TypeError("source and out must be strings")
     except (KeyError, TypeError) as error:
-        return {"error": {"kind": "internal", "message": f"bad request: {error}", "reasons": []}}
+        return _internal(f"bad request: {error}")
     from app.probe import rebuild as rebuild_module
 
     try:
-        result = rebuild_module.rebuild(source, config, out, _ProtocolProgress(channel),
+        result = rebuild_module.rebuild(source, config, out, progress,
                                         overwrite=bool(request.get("overwrite", False)))
     except Refused as error:
         return {"error": {"kind": "refused", "message": str(error), "reasons": error.reasons}}
