@@ -960,18 +960,17 @@ def evaluate_and_print(model, x, y, verbose) -> dict:
 ops = None  # keras.ops once seed000 runs: its Lambda refers to it as a global, as the seed's lambda referred to tf
 
 
-def _seed000(phase: Phase, loss: str) -> dict:
-    global ops
-    import keras
+def seed000_data():
+    """The seed000 scenarios' data, (x_train, y_train, x_val, y_val): 800/200 balanced binary
+    sequences of length 64 with two channels (ones with probability 0.2); class 1 carries a
+    5-step motif at a random position. Seeded (numpy RandomState(0)): the same arrays on every
+    call. Importable (tests retrain the patched model on the fixture's own data)."""
     import numpy as np
-    from keras import layers, ops  # noqa: F811 (a global: the Lambda's code must not close over a module)
 
     rs = np.random.RandomState(0)
     length = 64
 
     def data(n):
-        """Balanced binary sequences (two channels, ones with probability 0.2); class 1
-        carries a 5-step motif at a random position."""
         y = rs.permutation(np.repeat([0, 1], n // 2))
         x = (rs.uniform(size=(n, length, 2)) < 0.2).astype("float32")
         for i in range(n):
@@ -983,6 +982,16 @@ def _seed000(phase: Phase, loss: str) -> dict:
 
     x_train, y_train = data(800)
     x_val, y_val = data(200)
+    return x_train, y_train, x_val, y_val
+
+
+def _seed000(phase: Phase, loss: str) -> dict:
+    global ops
+    import keras
+    from keras import layers, ops  # noqa: F811 (a global: the Lambda's code must not close over a module)
+
+    length = 64
+    x_train, y_train, x_val, y_val = seed000_data()
     seed_everything(SEED000_INIT, keras)
 
     def max_abs_normalize_layer():
@@ -1038,16 +1047,18 @@ def scenario_seed000_bce_fixed(phase: Phase) -> dict:
 # --------------------------------------------------------------------------- seed 002
 
 
-def scenario_seed002_softmax_bce_bn(phase: Phase) -> dict:
+def seed002_data():
+    """The seed002 scenario's data, (x_train, y_train, x_test, y_test): noisy sines of 256
+    samples (class 0 near 0.05 cycles/sample, class 1 near 0.09), one-hot labels; 512 training
+    sequences SORTED by label (256 class 0, then 256 class 1) and 128 shuffled test sequences.
+    Seeded (numpy RandomState(2)): the same arrays on every call."""
     import keras
     import numpy as np
-    from keras import layers
 
     rs = np.random.RandomState(2)
     length = 256
 
     def data(n, sort_by_label):
-        """Noisy sines: class 0 near 0.05 cycles/sample, class 1 near 0.09."""
         y = np.repeat([0, 1], n // 2)
         t = np.arange(length)
         frequency = np.where(y == 1, 0.09, 0.05)[:, None] * (1 + 0.1 * rs.randn(n, 1))
@@ -1060,6 +1071,14 @@ def scenario_seed002_softmax_bce_bn(phase: Phase) -> dict:
 
     x_train, y_train = data(512, sort_by_label=True)
     x_test, y_test = data(128, sort_by_label=False)
+    return x_train, y_train, x_test, y_test
+
+
+def scenario_seed002_softmax_bce_bn(phase: Phase) -> dict:
+    import keras
+    from keras import layers
+
+    x_train, y_train, x_test, y_test = seed002_data()
     seed_everything(2, keras)
     model = keras.Sequential()
     model.add(keras.Input(shape=x_train.shape[1:]))
@@ -1098,15 +1117,16 @@ def scenario_seed002_softmax_bce_bn(phase: Phase) -> dict:
 # --------------------------------------------------------------------------- seed 004
 
 
-def scenario_seed004_relu_cce_nan(phase: Phase) -> dict:
+def seed004_data():
+    """The seed004 scenario's data, (x_train, y_train, x_test, y_test): 600/200 32x32 RGB noise
+    images, one-hot labels; class 1 has a 12x12 patch brightened in the red channel. Seeded
+    (numpy RandomState(4)): the same arrays on every call."""
     import keras
     import numpy as np
-    from keras import layers
 
     rs = np.random.RandomState(4)
 
     def data(n):
-        """32x32 RGB noise; class 1 has a 12x12 patch brightened in the red channel."""
         y = rs.randint(0, 2, n)
         x = rs.uniform(0, 1, (n, 32, 32, 3)).astype("float32")
         for i in range(n):
@@ -1117,6 +1137,14 @@ def scenario_seed004_relu_cce_nan(phase: Phase) -> dict:
 
     x_train, y_train = data(600)
     x_test, y_test = data(200)
+    return x_train, y_train, x_test, y_test
+
+
+def scenario_seed004_relu_cce_nan(phase: Phase) -> dict:
+    import keras
+    from keras import layers
+
+    x_train, y_train, x_test, y_test = seed004_data()
     seed_everything(SEED004_INIT, keras)
     inputs = keras.Input((32, 32, 3), name="input_1")
     h = inputs
