@@ -82,6 +82,9 @@ def _build_parser() -> argparse.ArgumentParser:
                           help="also list the weaker candidates below the reporting threshold")
     diagnose.add_argument("--lang", default="en", choices=("en", "zh_CN"),
                           help="language of the explanations (default: en)")
+    diagnose.add_argument("--code", action="append", default=[], metavar="FILE",
+                          help="the training code (.py, .ipynb), read without running it: its model, "
+                               "compile and fit() settings join the diagnosis (repeatable)")
 
     rules = sub.add_parser("rules", help="list the symptoms and causes TrainDoc knows",
                            description="List every symptom detector and cause rule.")
@@ -118,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "inspect":
         return _inspect(args.paths, args.format)
     if args.command == "diagnose":
-        return _diagnose(args.paths, args.format, args.output, args.all, args.lang, args.paper)
+        return _diagnose(args.paths, args.format, args.output, args.all, args.lang, args.paper, args.code)
     if args.command == "patch":
         from app.cli.patch_command import run as run_patch
 
@@ -174,7 +177,7 @@ def _read_all(paths: list[str]):
 
 
 def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all: bool, lang: str,
-              paper: str = "A4") -> int:
+              paper: str = "A4", code: list[str] | None = None) -> int:
     from app.cli.diagnose_view import render_json, render_text
     from app.core.files import OutputError, write_atomic
     from app.report import format_for_path
@@ -188,6 +191,13 @@ def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all
         loaded, failed = _read_all(paths)
     except KeyboardInterrupt:
         return 130
+    if code:
+        from app.io.group import join_code
+
+        code_loaded, code_failed = _read_all(code)
+        failed = failed or code_failed
+        loaded.models = join_code(loaded.models, code_loaded.models)
+        paths = [*paths, *code]
     if failed and not (loaded.runs or loaded.models):
         return EXIT_INPUT
     cases = diagnose_all(loaded.runs, loaded.models)

@@ -53,8 +53,8 @@ def _finding_lines(finding: Finding, lang: str, detailed: bool) -> list[str]:
         where = ""
         if "layer" in item.where:
             where = f" (layer {item.where['layer']})"
-        elif item.source is not None and item.source.path:
-            where = f" [{item.source}]"
+        if item.source is not None and item.source.path:
+            where += f" [{item.source}]"
         out.extend(_wrap(f"{mark} {item.describe(lang)}{where}", "      "))
     if finding.fixes:
         out.append("    " + _t("fixes", lang))

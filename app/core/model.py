@@ -68,6 +68,7 @@ class LayerSpec:
     sublayers: list["LayerSpec"] = field(default_factory=list)  # nested model's layers
     lambda_code: str | None = None  # for Lambda layers: a description, never executed
     notes: list[str] = field(default_factory=list)  # oddities found while reading
+    source: Any = None  # app.core.run.Source of the code line that built it (code reader only)
 
     @property
     def is_nested_model(self) -> bool:
@@ -154,6 +155,7 @@ class ModelSpec:
     backend: str | None = None
     complete: bool = True  # False when only a summary table was available
     warnings: list[str] = field(default_factory=list)  # Lambda layers, unknown modules ...
+    fit_settings: Any = None  # app.core.run.FitSettings seen in training code (code reader only)
 
     @property
     def params_non_trainable(self) -> int | None:

@@ -130,3 +130,23 @@ def pair(runs: list[Run], models: list[ModelSpec]) -> list[Case]:
         cases.append(Case(mine, model))
     cases.extend(Case([run], None) for run in runs if id(run) not in used)
     return cases
+
+
+def join_code(models: list[ModelSpec], code_models: list[ModelSpec]) -> list[ModelSpec]:
+    """Models of a diagnosis given training code too (``--code``).
+
+    A model read from a file is what actually trained: it stays, and takes the ``fit()``
+    settings the code shows (``shuffle`` is only ever there). The code's own model stands in
+    only when no model file was given.
+    """
+    code_models = [m for m in code_models if m is not None]
+    if not code_models:
+        return list(models)
+    files = [m for m in models if m.format != "code"]
+    if not files:
+        return [*models, *code_models[:1]]
+    settings = next((m.fit_settings for m in code_models if getattr(m, "fit_settings", None) is not None), None)
+    for model in files:
+        if getattr(model, "fit_settings", None) is None:
+            model.fit_settings = settings
+    return list(models)

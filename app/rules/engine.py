@@ -44,10 +44,12 @@ UNKNOWN_TEXT = T(
 )
 
 
-def merge_settings(run: Run | None, settings: FitSettings | None) -> FitSettings:
-    """The fit settings seen in the log, overridden by explicitly given ones."""
+def merge_settings(run: Run | None, settings: FitSettings | None,
+                   code: FitSettings | None = None) -> FitSettings:
+    """The fit settings: explicitly given ones first, then what the log shows (what happened),
+    then what the training code says (what was asked for: ``shuffle`` is only ever there)."""
     merged = FitSettings()
-    for source in (settings, run.fit if run else None):
+    for source in (settings, run.fit if run else None, code):
         if source is None:
             continue
         for key in merged.to_dict():
@@ -119,6 +121,7 @@ def evaluate_rule(rule: CauseRule, ctx: Context) -> Finding | None:
         else:
             score = min(score, SYMPTOM_ONLY_CAP)
             settle = rule.settle
+    evidence = [_with_code_line(e, ctx) for e in evidence]
     evidence.sort(key=lambda e: (-e.weight if e.weight > 0 else 1 - e.weight))
     return Finding(
         cause=rule.id,
@@ -130,6 +133,17 @@ def evaluate_rule(rule: CauseRule, ctx: Context) -> Finding | None:
         fixes=rule.fixes(ctx),
         settle=settle,
     )
+
+
+def _with_code_line(item: Evidence, ctx: Context) -> Evidence:
+    """Evidence about a layer of a model read from training code points at the line that
+    built it ("train.py:42"), so the text, the report and the Code tab can show it."""
+    name = item.where.get("layer") if item.where else None
+    if item.source is not None or not name or ctx.model is None:
+        return item
+    layer = ctx.model.layer(str(name))
+    source = getattr(layer, "source", None) if layer is not None else None
+    return replace(item, source=source) if source is not None else item
 
 
 def _log_is_informative(ctx: Context) -> bool:
@@ -182,8 +196,9 @@ def diagnose(
         runs = [runs]
     runs = list(runs or [])
     diagnosis = Diagnosis(runs=[r.name for r in runs], model=model.name if model else None)
-    contexts = [Context(run=run, model=model or _summary_model(run), settings=merge_settings(run, settings))
-                for run in runs] or [Context(model=model, settings=merge_settings(None, settings))]
+    code = getattr(model, "fit_settings", None)  # fit() arguments read from training code
+    contexts = [Context(run=run, model=model or _summary_model(run), settings=merge_settings(run, settings, code))
+                for run in runs] or [Context(model=model, settings=merge_settings(None, settings, code))]
     seen_static: set[str] = set()
     for ctx in contexts:
         symptoms, findings, not_checked = diagnose_context(ctx)

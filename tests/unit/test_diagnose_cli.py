@@ -115,3 +115,50 @@ def test_json_of_every_fixture_run_with_its_model_validates(capsys, scenario):
     jsonschema.validate(data, SCHEMA)
     assert code == 0 and data["diagnoses"][0]["model"]
     assert all(isinstance(e["supports"], bool) for f in data["findings"] for e in f["evidence"])
+
+
+TRAIN_PY = '''from tensorflow import keras
+from tensorflow.keras import layers
+
+num_classes = 2
+model = keras.Sequential([
+    keras.Input(shape=(32,)),
+    layers.Dense(64, activation="relu"),
+    layers.Dense(num_classes, activation="relu"),
+])
+model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+              metrics=["accuracy"])
+model.fit(x_train, y_train, epochs=20, batch_size=32, shuffle=False, validation_split=0.2)
+'''
+
+
+def test_training_code_alone_is_diagnosed_with_its_lines(tmp_path, capsys):
+    train = tmp_path / "train.py"
+    train.write_text(TRAIN_PY, encoding="utf-8")
+    code, data = _diagnose_json(capsys, train)
+    assert code == 0
+    findings = {f["cause"]: f for f in data["findings"]}
+    top = findings["final_activation_mismatch"]
+    assert any(e["source"] and e["source"]["line"] == 8 for e in top["evidence"])  # the Dense line
+    shuffle = findings["no_shuffle_sorted_data"]  # fit(shuffle=False), line 12
+    assert any(e["source"] and e["source"]["line"] == 12 for e in shuffle["evidence"])
+
+
+def test_code_settings_join_a_model_file_and_its_log(tmp_path, capsys):
+    train = tmp_path / "train.py"
+    train.write_text(TRAIN_PY.replace("shuffle=False", "shuffle=False, batch_size=4")
+                     .replace("batch_size=32, ", ""), encoding="utf-8")
+    folder = ROOT / "tests" / "fixtures" / "runs" / "seed002_softmax_bce_bn"
+    assert main(["diagnose", str(folder / "model.keras"), str(folder / "console_v1.txt"),
+                 "--code", str(train), "--format", "json", "--all"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["diagnoses"]) == 1
+    causes = {f["cause"]: f for f in data["findings"]}
+    # The file's model is what trained and is diagnosed (softmax + BCE; the code's relu output
+    # is not), and the code's fit() settings count too.
+    assert causes["softmax_with_binary_crossentropy"]["reported"]
+    assert not causes.get("final_activation_mismatch", {}).get("reported", False)
+    assert any(e["code"].startswith("shuffle") or "shuffle" in e["text"]
+               for e in causes["no_shuffle_sorted_data"]["evidence"])
+    small = causes["batchnorm_small_batch"]
+    assert any("4" in e["text"] for e in small["evidence"] if e["weight"] > 0)
