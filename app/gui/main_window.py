@@ -34,10 +34,12 @@ from app.gui.session import Session
 from app.gui.settings import Settings
 from app.gui.views.dialogs import AboutDialog, PasteDialog
 from app.gui.views.findings_view import FindingsPanel
+from app.gui.views.code_view import CodeView
 from app.gui.views.model_view import ModelView
 from app.resources import resource_path
 
-FILE_FILTER = "Training logs and models (*.txt *.log *.csv *.tsv *.json *.keras *.h5 *.hdf5 *tfevents*);;All files (*)"
+FILE_FILTER = ("Training logs, models and code (*.txt *.log *.csv *.tsv *.json *.keras *.h5 *.hdf5 *tfevents* "
+               "*.py *.ipynb);;All files (*)")
 # Export report…: the format follows the file's ending; the filter picks it when there is none.
 REPORT_FILTERS = {"PDF (*.pdf)": "pdf", "HTML (*.html *.htm)": "html", "Markdown (*.md)": "md",
                   "JSON (*.json)": "json"}
@@ -101,14 +103,19 @@ class MainWindow(QMainWindow):
 
         self.patch_dialog = None  # the open fix preview, if any
         self.findings = FindingsPanel(self)
+        # (the Code tab's paste button opens the same paste box: code is recognized by content)
         self.findings.lang = self.lang
         self.model_view = ModelView(self)
+        self.code_view = CodeView(self)
+        self.code_view.paste_button.clicked.connect(lambda: self.paste_dialog())
         self.run_list = QListWidget(self)
         self.run_list.setObjectName("open_items")
         self.findings_dock = self._dock("findings_dock", self.findings, Qt.DockWidgetArea.RightDockWidgetArea)
         self.model_dock = self._dock("model_dock", self.model_view, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.code_dock = self._dock("code_dock", self.code_view, Qt.DockWidgetArea.RightDockWidgetArea)
         self.runs_dock = self._dock("runs_dock", self.run_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(self.findings_dock, self.model_dock)
+        self.tabifyDockWidget(self.model_dock, self.code_dock)
         self.findings_dock.raise_()
         # First-start widths (a saved window state overrides them): findings need room to read.
         self.resizeDocks([self.findings_dock, self.runs_dock], [480, 200], Qt.Orientation.Horizontal)
@@ -196,7 +203,7 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.log_y_action)
         self.view_menu.addAction(self.reset_view_action)
         self.view_menu.addSeparator()
-        for dock in (self.findings_dock, self.model_dock, self.runs_dock):
+        for dock in (self.findings_dock, self.model_dock, self.code_dock, self.runs_dock):
             self.view_menu.addAction(dock.toggleViewAction())
         self.language_menu = bar.addMenu("")
         for action in self.language_actions.values():
@@ -234,12 +241,14 @@ class MainWindow(QMainWindow):
         self.help_menu.setTitle(self.tr("&Help"))
         self.findings_dock.setWindowTitle(self.tr("Findings"))
         self.model_dock.setWindowTitle(self.tr("Model"))
+        self.code_dock.setWindowTitle(self.tr("Code"))
         self.runs_dock.setWindowTitle(self.tr("Open files"))
         self.cancel_button.setText(self.tr("Cancel"))
         self.statusBar().showMessage(self.tr("Drop training logs, model files or folders here, or paste a log (Ctrl+V)."))
         self.curves.retranslate()
         self.findings.set_language(self.lang)
         self.model_view.retranslate()
+        self.code_view.retranslate()
 
     # -- user intent -----------------------------------------------------------------------
     def open_paths(self, paths: list[str]) -> None:
@@ -293,8 +302,15 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 10_000)
 
     def show_evidence(self, where: dict) -> None:
-        """Highlight what a selected symptom or piece of evidence points at."""
-        if where.get("layer"):
+        """Highlight what a selected symptom or piece of evidence points at: its epochs on the
+        plot, its layer in the model view, its line in the Code tab."""
+        line = where.get("source_line")
+        if line and where.get("source_path") == self.code_view.path:
+            if where.get("layer"):
+                self.model_view.select_layer(str(where["layer"]))
+            self.code_dock.raise_()
+            self.code_view.show_line(int(line))
+        elif where.get("layer"):
             self.model_dock.raise_()
             self.model_view.select_layer(str(where["layer"]))
         elif where.get("start") is not None:
@@ -403,6 +419,8 @@ class MainWindow(QMainWindow):
         self.curves.set_runs(self.session.runs)
         models = self.session.models or [r.model for r in self.session.runs if r.model is not None]
         self.model_view.set_model(models[0] if models else None)
+        code = next(((path, lines) for path, lines in self.session.code.items()), None)
+        self.code_view.set_code("\n".join(code[1]) if code else None, code[0] if code else None)
 
     def _on_diagnosis(self, cases: list) -> None:
         symptoms = [s for case in cases for s in case.diagnosis.symptoms]
@@ -413,6 +431,10 @@ class MainWindow(QMainWindow):
         flagged = {str(e.where["layer"]) for case in cases for f in case.diagnosis.reported
                    for e in f.evidence if e.weight > 0 and e.where.get("layer")}
         self.model_view.set_model(self.model_view.model, flagged)
+        self.code_view.set_flagged({
+            int(e.source.line): e.describe(self.lang) for case in cases for f in case.diagnosis.reported
+            for e in f.evidence if e.weight > 0 and e.source is not None and e.source.line
+            and e.source.path == self.code_view.path})
         top = next((c.diagnosis.top() for c in cases if c.diagnosis.top() is not None), None)
         if top is not None:
             self.statusBar().showMessage(self.tr("Most likely cause: {0} ({1:.0%})").format(

@@ -30,6 +30,23 @@ class LoadResult:
     errors: list[InputError] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    code: dict[str, list[str]] = field(default_factory=dict)  # source path -> code lines shown
+
+
+def code_lines(model: ModelSpec, text: str | None = None) -> list[str] | None:
+    """The lines of the training code a model was read from (what its Source lines index:
+    a notebook's code cells joined), or None for a model read from a file format."""
+    if model.format != "code":
+        return None
+    from app.io.code_reader import read_code
+
+    if text is None:
+        from app.io.sniff import TextSource, probe_file
+
+        probe = probe_file(model.source_path)
+        with TextSource.from_file(model.source_path, probe.encoding or "utf-8").open() as handle:
+            text = handle.read()
+    return list(read_code(text, model.source_path).lines)
 
 
 def load_inputs(paths: Sequence[str], progress) -> LoadResult:
@@ -48,6 +65,10 @@ def load_inputs(paths: Sequence[str], progress) -> LoadResult:
         result.models.extend(loaded.models)
         result.skipped.extend(loaded.skipped)
         result.paths.append(path)
+        for model in loaded.models:
+            lines = code_lines(model)
+            if lines is not None:
+                result.code[model.source_path] = lines
     progress.report(1.0, "")
     return result
 
@@ -63,6 +84,10 @@ def load_pasted(text: str, label: str, progress) -> LoadResult:
         return result
     result.runs.extend(loaded.runs)
     result.models.extend(loaded.models)
+    for model in loaded.models:
+        lines = code_lines(model, text)
+        if lines is not None:
+            result.code[model.source_path] = lines
     return result
 
 
@@ -86,6 +111,7 @@ class Session(QObject):
         super().__init__(parent)
         self.runs: list[Run] = []
         self.models: list[ModelSpec] = []
+        self.code: dict[str, list[str]] = {}  # training code read (path -> lines), for the Code tab
         self.cases: list = []  # list[CaseDiagnosis]
         self.tasks = TaskRunner(self)
         self.tasks.progressed.connect(self._on_progress)
@@ -119,7 +145,7 @@ class Session(QObject):
 
     def close_all(self) -> None:
         self.tasks.cancel_all()
-        self.runs, self.models, self.cases = [], [], []
+        self.runs, self.models, self.cases, self.code = [], [], [], {}
         self.contents_changed.emit()
         self.diagnosis_ready.emit([])
 
@@ -155,6 +181,7 @@ class Session(QObject):
             log.info("skipped %s", item)
         if result.paths:
             self.paths_opened.emit(result.paths)
+        self.code.update(result.code)
         if result.runs or result.models:
             self.runs.extend(result.runs)
             self.models.extend(result.models)

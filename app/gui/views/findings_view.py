@@ -177,8 +177,11 @@ class FindingsPanel(QWidget):
         self.finding_selected.emit(finding)
         if kind == "symptom":
             self.evidence_selected.emit(_where_of_symptom(obj))
-        elif kind == "evidence" and obj.where:
-            self.evidence_selected.emit(dict(obj.where))
+        elif kind == "evidence" and (obj.where or obj.source is not None):
+            where = dict(obj.where)
+            if obj.source is not None and obj.source.line:
+                where.update(source_path=obj.source.path, source_line=obj.source.line)
+            self.evidence_selected.emit(where)
 
     def _finding_of(self, item: QTreeWidgetItem) -> Finding | None:
         parent = item.parent()
