@@ -191,12 +191,10 @@ def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all
         loaded, failed = _read_all(paths)
     except KeyboardInterrupt:
         return 130
-    if code:
-        from app.io.group import join_code
-
+    if code:  # read like any other input; diagnose_all joins the code with a model file
         code_loaded, code_failed = _read_all(code)
         failed = failed or code_failed
-        loaded.models = join_code(loaded.models, code_loaded.models)
+        loaded.models = [*loaded.models, *code_loaded.models]
         paths = [*paths, *code]
     if failed and not (loaded.runs or loaded.models):
         return EXIT_INPUT

@@ -54,7 +54,7 @@ def _finding_lines(finding: Finding, lang: str, detailed: bool) -> list[str]:
         if "layer" in item.where:
             where = f" (layer {item.where['layer']})"
         if item.source is not None and item.source.path:
-            where += f" [{item.source}]"
+            where += f" [{item.source.cited()}]"
         out.extend(_wrap(f"{mark} {item.describe(lang)}{where}", "      "))
     if finding.fixes:
         out.append("    " + _t("fixes", lang))

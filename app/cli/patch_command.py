@@ -22,13 +22,21 @@ def add_parser(sub) -> None:
             "Apply fixes to MODEL and write the result to a new file (never over the input): the "
             "patched model with its weights carried over for every layer whose shapes are "
             "unchanged, the training settings (fit arguments, callbacks) as JSON or YAML, and the "
-            "code change to make by hand. --fix takes a cause id (its finding's first fix) or a "
-            "patch id; --auto applies the first fix of every reported finding. Exit 0 when a file "
-            "was written, 2 for unreadable input or a refused patch (with the reason)."),
+            "code change to make by hand. With --code, the same changes are made in the training "
+            "script (read without running it): a unified diff of it is printed and --code-out "
+            "writes the patched copy (or the diff, for a .diff/.patch name); MODEL may then be "
+            "left out. --fix takes a cause id (its finding's first fix) or a patch id; --auto "
+            "applies the first fix of every reported finding. Exit 0 when a file was written, 2 "
+            "for unreadable input or a refused patch (with the reason)."),
     )
     patch.add_argument("model", metavar="MODEL", nargs="?", help="the model file (.keras, .h5, model JSON)")
     patch.add_argument("--log", action="append", default=[], metavar="LOG",
                        help="a training log of this model (repeatable); used to diagnose")
+    patch.add_argument("--code", metavar="FILE",
+                       help="the training script (.py) that built the model: its settings join the "
+                            "diagnosis and the code change comes as a diff of it")
+    patch.add_argument("--code-out", metavar="NEW.py",
+                       help="write the patched training script (a new file; .diff/.patch: the diff)")
     patch.add_argument("--fix", action="append", default=[], metavar="CAUSE_OR_PATCH",
                        help="a cause id or a patch id (repeatable)")
     patch.add_argument("--auto", action="store_true",
@@ -45,21 +53,32 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from app.core.errors import InputError
     from app.core.files import OutputError
-    from app.patches import code_change, load_document, plan
+    from app.io.code_reader import read_code_file
+    from app.patches import load_document, plan
     from app.patches.choose import UnknownFix, automatic_patches, patches_for
+    from app.patches.script import code_text_for, document_from_code, patch_script, training_from_code, write_script
 
     lang = args.lang
     if args.list:
         return _list(lang)
-    if not args.model or not (args.fix or args.auto):
-        print("traindoc patch: give MODEL and --fix CAUSE_OR_PATCH (or --auto)", file=sys.stderr)
+    if not (args.model or args.code) or not (args.fix or args.auto):
+        print("traindoc patch: give MODEL (or --code FILE) and --fix CAUSE_OR_PATCH (or --auto)", file=sys.stderr)
         return EXIT_REFUSED
-    if not args.output and not args.dry_run:
-        print("traindoc patch: give -o OUT.keras (a new file) or --dry-run", file=sys.stderr)
+    if args.output and not args.model:
+        print("traindoc patch: -o writes a patched model: give the MODEL file too (or use --code-out)",
+              file=sys.stderr)
+        return EXIT_REFUSED
+    if args.code_out and not args.code:
+        print("traindoc patch: --code-out writes the patched training script: give it with --code FILE",
+              file=sys.stderr)
+        return EXIT_REFUSED
+    if not (args.output or args.code_out or args.training_out) and not args.dry_run:
+        print("traindoc patch: give -o OUT.keras (a new file), --code-out NEW.py or --dry-run", file=sys.stderr)
         return EXIT_REFUSED
     try:
-        document = load_document(args.model)
-        diagnosis = _diagnose(args.model, args.log)
+        code = read_code_file(args.code) if args.code else None
+        document = load_document(args.model) if args.model else document_from_code(code)
+        diagnosis = _diagnose(args.model, args.log, args.code)
         patches = automatic_patches(diagnosis) if args.auto else []
         patches += patches_for(args.fix, diagnosis)
     except InputError as error:
@@ -72,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         print("traindoc patch: no reported finding has a fix that a file can carry; nothing to do",
               file=sys.stderr)
         return EXIT_REFUSED
-    result = plan(document, patches)
+    result = plan(document, patches, training_from_code(code) if code is not None else None)
     print(result.summary(lang))
     requested = {p.id for p in patches_for(args.fix, diagnosis)} if args.fix else set()
     refused = [r for r in result.refused if r.patch in requested or r.kind in ("conflict", "unsafe")]
@@ -84,21 +103,32 @@ def run(args: argparse.Namespace) -> int:
         if not result.applied:
             print("traindoc patch: no patch could be applied", file=sys.stderr)
         return EXIT_REFUSED
-    code = code_change(result, lang)
-    if code:
-        print("\n" + ("手动修改代码：" if lang.startswith("zh") else "The code change to make by hand:"))
-        print(code)
+    script = patch_script(code, result, document.model, lang) if code is not None else None
+    text = code_text_for(result, script, lang)
+    if text:
+        if script is not None and script.changed:
+            print("\n" + (f"{args.code} 的修改：" if lang.startswith("zh") else f"The change to {args.code}:"))
+        else:
+            print("\n" + ("手动修改代码：" if lang.startswith("zh") else "The code change to make by hand:"))
+        print(text)
     if args.dry_run:
         return EXIT_OK
+    inputs = [p for p in (args.model, args.code, *args.log) if p]
     written: list[str] = []
     try:
-        if result.model_changed:
+        if result.model_changed and args.output:
             written.append(_rebuild(args.model, result, args.output))
-        if result.training:
+        if result.changes_for("training") and (args.training_out or args.output):
             from app.patches import write_training_settings
 
             target = args.training_out or _training_path(args.output)
-            written.append(write_training_settings(result, target, inputs=[args.model, *args.log]))
+            written.append(write_training_settings(result, target, inputs=inputs))
+        if args.code_out and script is not None:
+            if not script.changed:
+                print("traindoc patch: nothing could be changed in the code (see above); "
+                      f"{args.code_out} not written", file=sys.stderr)
+            else:
+                written.append(write_script(script, args.code_out, inputs=inputs))
     except (OutputError, OSError) as error:
         print(f"traindoc: {error}", file=sys.stderr)
         return EXIT_REFUSED
@@ -114,12 +144,13 @@ class _ProbeRefusal(Exception):
     pass
 
 
-def _diagnose(model_path: str, logs: list[str]):
+def _diagnose(model_path: str | None, logs: list[str], code: str | None = None):
     from app.io.load import load_paths
     from app.rules.engine import diagnose_all
 
-    loaded = load_paths([model_path, *logs])
-    cases = diagnose_all(loaded.runs, loaded.models)
+    loaded = load_paths([p for p in (model_path, *logs) if p])
+    models = [*loaded.models, *(load_paths([code]).models if code else [])]
+    cases = diagnose_all(loaded.runs, models)
     for case in cases:  # the case holding this model (a log of another model is its own case)
         if case.diagnosis.model is not None:
             return case.diagnosis

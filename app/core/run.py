@@ -83,6 +83,7 @@ class Source:
     path: str
     line: int | None = None  # 1-based line, or record index for binary formats
     entry: str | None = None  # zip member, JSON key, TensorBoard tag ...
+    snippet: str | None = None  # the code at that line, for training code ("layers.Dense(2, activation='relu')")
 
     def __str__(self) -> str:
         text = self.path
@@ -92,8 +93,15 @@ class Source:
             text += f" [{self.entry}]"
         return text
 
+    def cited(self) -> str:
+        """``train.py:42 `Dense(n, activation='relu')` ``: the place, and the code when known."""
+        return f"{self} `{self.snippet}`" if self.snippet else str(self)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "line": self.line, "entry": self.entry}
+        out = {"path": self.path, "line": self.line, "entry": self.entry}
+        if self.snippet:
+            out["snippet"] = self.snippet
+        return out
 
 
 @dataclass

@@ -324,7 +324,7 @@ class MainWindow(QMainWindow):
         if self.patch_dialog is not None:
             self.patch_dialog.close()
         self.patch_dialog = PatchPreviewDialog(finding, fix, self._model_path_of(finding), self.lang,
-                                               self.settings.last_dir, self)
+                                               self.settings.last_dir, self, code=self._code_of(finding))
         self.patch_dialog.saved.connect(lambda path: self.statusBar().showMessage(
             self.tr("Saved {0}").format(path), 8000))
         self.patch_dialog.show()
@@ -336,6 +336,10 @@ class MainWindow(QMainWindow):
                 model = case.case.model
                 return model.source_path if model is not None and model.format in ("keras", "h5") else None
         return None
+
+    def _code_of(self, finding):
+        """The training code open in the Code tab (its changes come as a diff of it)."""
+        return self.session.code.get(self.code_view.path) if self.code_view.path else None
 
     # -- reports ---------------------------------------------------------------------------
     def report(self):
@@ -419,8 +423,9 @@ class MainWindow(QMainWindow):
         self.curves.set_runs(self.session.runs)
         models = self.session.models or [r.model for r in self.session.runs if r.model is not None]
         self.model_view.set_model(models[0] if models else None)
-        code = next(((path, lines) for path, lines in self.session.code.items()), None)
-        self.code_view.set_code("\n".join(code[1]) if code else None, code[0] if code else None)
+        code = list(self.session.code.values())[-1] if self.session.code else None  # the latest script
+        self.code_view.set_code("\n".join(code.lines) if code is not None else None,
+                                code.path if code is not None else None)
 
     def _on_diagnosis(self, cases: list) -> None:
         symptoms = [s for case in cases for s in case.diagnosis.symptoms]

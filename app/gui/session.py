@@ -30,23 +30,18 @@ class LoadResult:
     errors: list[InputError] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
-    code: dict[str, list[str]] = field(default_factory=dict)  # source path -> code lines shown
+    code: dict = field(default_factory=dict)  # source path -> CodeSpec of the training code read
 
 
-def code_lines(model: ModelSpec, text: str | None = None) -> list[str] | None:
-    """The lines of the training code a model was read from (what its Source lines index:
-    a notebook's code cells joined), or None for a model read from a file format."""
+def code_spec(model: ModelSpec, text: str | None = None):
+    """The training code a model was read from (its lines are what its Source lines index:
+    a notebook's code cells joined; its sites are what the fix preview edits), or None for
+    a model read from a file format."""
     if model.format != "code":
         return None
-    from app.io.code_reader import read_code
+    from app.io.code_reader import read_code, read_code_file
 
-    if text is None:
-        from app.io.sniff import TextSource, probe_file
-
-        probe = probe_file(model.source_path)
-        with TextSource.from_file(model.source_path, probe.encoding or "utf-8").open() as handle:
-            text = handle.read()
-    return list(read_code(text, model.source_path).lines)
+    return read_code_file(model.source_path) if text is None else read_code(text, model.source_path)
 
 
 def load_inputs(paths: Sequence[str], progress) -> LoadResult:
@@ -66,9 +61,9 @@ def load_inputs(paths: Sequence[str], progress) -> LoadResult:
         result.skipped.extend(loaded.skipped)
         result.paths.append(path)
         for model in loaded.models:
-            lines = code_lines(model)
-            if lines is not None:
-                result.code[model.source_path] = lines
+            code = code_spec(model)
+            if code is not None:
+                result.code[model.source_path] = code
     progress.report(1.0, "")
     return result
 
@@ -85,9 +80,9 @@ def load_pasted(text: str, label: str, progress) -> LoadResult:
     result.runs.extend(loaded.runs)
     result.models.extend(loaded.models)
     for model in loaded.models:
-        lines = code_lines(model, text)
-        if lines is not None:
-            result.code[model.source_path] = lines
+        code = code_spec(model, text)
+        if code is not None:
+            result.code[model.source_path] = code
     return result
 
 
@@ -111,7 +106,7 @@ class Session(QObject):
         super().__init__(parent)
         self.runs: list[Run] = []
         self.models: list[ModelSpec] = []
-        self.code: dict[str, list[str]] = {}  # training code read (path -> lines), for the Code tab
+        self.code: dict = {}  # training code read (path -> CodeSpec), for the Code tab and code fixes
         self.cases: list = []  # list[CaseDiagnosis]
         self.tasks = TaskRunner(self)
         self.tasks.progressed.connect(self._on_progress)

@@ -65,6 +65,21 @@ class Unresolved(NamedTuple):
     why: str
 
 
+Span = tuple[int, int, int, int]  # (lineno, col_offset, end_lineno, end_col_offset) of an ast node
+
+
+@dataclass(frozen=True)
+class CodeSite:
+    """Where the code builds something a patch may edit: the span of its call in the parsed
+    text (``ast`` positions: 1-based lines, UTF-8 byte columns), the code shown for it, and
+    how many layers that one call built (a helper function called twice builds two)."""
+
+    span: Span
+    line: int | None
+    snippet: str
+    builds: int = 1
+
+
 @dataclass
 class CodeSpec:
     """What was read from training code."""
@@ -81,6 +96,16 @@ class CodeSpec:
     models: list[ModelSpec] = field(default_factory=list)  # every model built, the main one first
     compile_source: Source | None = None
     fit_source: Source | None = None
+    # Where things are built, for editing the code itself (app.patches.script): spans in
+    # ``text``, which is the code exactly as given (line ends normalized to LF) when
+    # ``editable``; a notebook or pasted text that needed repairs is not editable.
+    text: str = ""
+    editable: bool = False
+    layer_sites: dict[str, CodeSite] = field(default_factory=dict)  # by layer path in ``config``
+    compile_site: CodeSite | None = None
+    fit_site: CodeSite | None = None
+    optimizer_site: CodeSite | None = None  # the optimizer's constructor call, when the code has one
+    config: dict[str, Any] | None = None  # the main model as a Keras 3 top-level config (with compile_config)
 
     def line_text(self, line: int | None) -> str:
         if line is None or not 1 <= line <= len(self.lines):
@@ -303,6 +328,7 @@ class KerasObject:
     config: dict[str, Any]
     line: int | None = None
     custom: bool = False
+    span: "Span | None" = None
 
 
 @dataclass(eq=False)
@@ -345,6 +371,8 @@ class LayerObj:
     notes: list[str] = field(default_factory=list)
     custom: bool = False
     lambda_text: str | None = None
+    span: "Span | None" = None  # the constructor call
+    snippet: str = ""
 
 
 @dataclass(eq=False)
@@ -360,8 +388,13 @@ class ModelObj:
     trainable: bool = True
     compile: dict[str, Any] | None = None
     compile_line: int | None = None
+    compile_span: "Span | None" = None
+    compile_snippet: str = ""
+    optimizer_span: "Span | None" = None
     fit: dict[str, Any] | None = None
     fit_line: int | None = None
+    fit_span: "Span | None" = None
+    fit_snippet: str = ""
     fit_method: str = "fit"
     used_as_part: bool = False
     nodes: list[list[Tensor]] = field(default_factory=list)
@@ -794,14 +827,14 @@ class _Interpreter:
             return self.program.origin[lineno - 1][0]
         return lineno
 
-    def source(self, line: int | None) -> Source:
+    def source(self, line: int | None, snippet: str | None = None) -> Source:
         entry = None
         if line is not None:
             for shown, where in self.program.origin:
                 if shown == line and where:
                     entry = where
                     break
-        return Source(self.path, line, entry)
+        return Source(self.path, line, entry, snippet)
 
     def text_of(self, node: ast.AST) -> str:
         """The code of a node for messages: one line, at most 160 characters."""
@@ -1829,7 +1862,8 @@ class _Interpreter:
         else:
             self.used_names.add(name)
         config["name"] = name
-        return LayerObj(class_name, config, name, self.line_of(node), self.next_seq(), self.where_built())
+        return LayerObj(class_name, config, name, self.line_of(node), self.next_seq(), self.where_built(),
+                        span=_span(node), snippet=self.text_of(node))
 
     def layer(self, class_name: str, args: list[Any], kwargs: dict[str, Any], node: ast.Call) -> LayerObj:
         """A layer constructor call: its arguments become the layer's config."""
@@ -2212,7 +2246,8 @@ class _Interpreter:
                 config.pop(key, None)
                 continue
             config[key] = converted
-        return KerasObject("optimizer", keras_config.canonical_optimizer(class_name), config, self.line_of(node))
+        return KerasObject("optimizer", keras_config.canonical_optimizer(class_name), config, self.line_of(node),
+                           span=_span(node))
 
     # ---------------------------------------------------------------- model methods
 
@@ -2275,6 +2310,8 @@ class _Interpreter:
             self.note(node, f"{model.name!r} is compiled again: the last compile() is used")
         model.compile = settings
         model.compile_line = self.line_of(node)
+        model.compile_span, model.compile_snippet = _span(node), self.text_of(node)
+        model.optimizer_span = optimizer.span if isinstance(optimizer, KerasObject) else None
         self.compiles.append((model, self.line_of(node)))
 
     def optimizer_config(self, value: Any, node: ast.AST) -> Any:
@@ -2347,6 +2384,7 @@ class _Interpreter:
             return
         model.fit = bound
         model.fit_line = self.line_of(node)
+        model.fit_span, model.fit_snippet = _span(node), self.text_of(node)
         model.fit_method = method
         self.fits.append((model, bound, self.line_of(node), method))
 
@@ -2358,6 +2396,13 @@ _CALLBACK_ARGS = {"EarlyStopping": ("monitor", "min_delta", "patience", "verbose
                   "ReduceLROnPlateau": ("monitor", "factor", "patience", "verbose"),
                   "CSVLogger": ("filename", "separator", "append"), "TensorBoard": ("log_dir",),
                   "LearningRateScheduler": ("schedule", "verbose")}
+
+
+def _span(node: ast.AST | None) -> Span | None:
+    """The position of a call in the parsed text (None for anything else)."""
+    if not isinstance(node, ast.Call) or getattr(node, "end_lineno", None) is None:
+        return None
+    return (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
 
 
 def _bind(args: list[Any], kwargs: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
@@ -2715,7 +2760,7 @@ class _ConfigBuilder:
 
     def __init__(self, interpreter: _Interpreter) -> None:
         self.interpreter = interpreter
-        self.origins: dict[str, tuple[int | None, str, list[str], str | None]] = {}
+        self.origins: dict[str, LayerObj | ModelObj] = {}
         self.app_layers: dict[str, ModelObj] = {}
         self.depth = 0
 
@@ -2729,7 +2774,7 @@ class _ConfigBuilder:
                                         t.index, {}] for t in node] for node in inbound if node]
         if input_shape is not None and layer.class_name != "InputLayer":
             entry["build_config"] = {"input_shape": list(input_shape)}
-        self.origins[prefix + layer.name] = (layer.line, layer.call_path, list(layer.notes), layer.lambda_text)
+        self.origins[prefix + layer.name] = layer
         return entry
 
     def model_entry(self, model: ModelObj, prefix: str = "", input_shape: tuple | None = None) -> dict[str, Any]:
@@ -2749,7 +2794,7 @@ class _ConfigBuilder:
             entry["config"]["trainable"] = model.trainable
             if input_shape is not None:
                 entry["build_config"] = {"input_shape": list(input_shape)}
-            self.origins[prefix + model.name] = (model.line, model.call_path, list(model.notes), None)
+            self.origins[prefix + model.name] = model
             return entry
         finally:
             self.depth -= 1
@@ -2817,7 +2862,9 @@ def _compile_config(model: ModelObj) -> dict[str, Any] | None:
     return model.compile if model.compile else None
 
 
-def _to_model_spec(interpreter: _Interpreter, model: ModelObj) -> ModelSpec:
+def _to_model_spec(interpreter: _Interpreter, model: ModelObj) -> tuple[ModelSpec, dict[str, Any], _ConfigBuilder]:
+    """The ModelSpec of ``model``, with the config it was made from and the builder (which
+    knows where each layer came from)."""
     builder = _ConfigBuilder(interpreter)
     entry = builder.model_entry(model)
     spec = keras_config.model_from_config(entry, path=interpreter.path, fmt=FORMAT,
@@ -2828,7 +2875,7 @@ def _to_model_spec(interpreter: _Interpreter, model: ModelObj) -> ModelSpec:
         _application_spec(spec, model)
     keras_config.update_totals(spec)
     spec.warnings.extend(note for note in model.notes if note not in spec.warnings)
-    return spec
+    return spec, entry, builder
 
 
 def _application_spec(spec: ModelSpec, model: ModelObj) -> None:
@@ -2860,15 +2907,27 @@ def _attach_origins(interpreter: _Interpreter, builder: _ConfigBuilder, spec: Mo
                                "its layers are not listed")
         if origin is None:
             continue
-        line, call_path, notes, lambda_text = origin
-        layer.source = interpreter.source(line)
-        if call_path:
-            layer.notes.append(f"built in {call_path}")
-        for note in notes:
+        layer.source = interpreter.source(origin.line, getattr(origin, "snippet", "") or None)
+        if origin.call_path:
+            layer.notes.append(f"built in {origin.call_path}")
+        for note in origin.notes:
             if note not in layer.notes:
                 layer.notes.append(note)
+        lambda_text = getattr(origin, "lambda_text", None)
         if lambda_text is not None and layer.is_lambda:
             layer.lambda_code = f"source code: {lambda_text}"
+
+
+def _layer_sites(builder: _ConfigBuilder) -> dict[str, CodeSite]:
+    """Where each layer of the main model is constructed; ``builds`` counts the layers one
+    call made (a helper function or a loop builds several from the same line)."""
+    objects = [(path, obj) for path, obj in builder.origins.items()
+               if isinstance(obj, LayerObj) and obj.span is not None]
+    counts: dict[Span, int] = {}
+    for _, obj in objects:
+        counts[obj.span] = counts.get(obj.span, 0) + 1  # type: ignore[index]
+    return {path: CodeSite(obj.span, obj.line, obj.snippet, counts[obj.span])  # type: ignore[index]
+            for path, obj in objects}
 
 
 # ======================================================================================
@@ -2947,14 +3006,14 @@ def _fit_settings(interpreter: _Interpreter, model: ModelObj | None) -> tuple[Fi
     extra: dict[str, Any] = {}
     fit_call = None
     if model is not None and model.fit is not None:
-        fit_call = (model.fit, model.fit_line, model.fit_method)
+        fit_call = (model.fit, model.fit_line, model.fit_method, model.fit_snippet)
     elif interpreter.fits:
         first = interpreter.fits[0]
-        fit_call = (first[1], first[2], first[3])
+        fit_call = (first[1], first[2], first[3], first[0].fit_snippet)
     if fit_call is None:
         return settings, extra, None
-    bound, line, method = fit_call
-    source = interpreter.source(line)
+    bound, line, method, snippet = fit_call
+    source = interpreter.source(line, snippet or None)
     extra["method"] = method
 
     def number(key: str, attr: str) -> None:
@@ -3088,7 +3147,7 @@ def read_code(text: str, path: str = "<pasted>", *, summary: ModelSpec | None = 
     program, tree = _prepare(text, path, deadline)
     interpreter = _Interpreter(program, path, deadline)
     code = CodeSpec(path=path, model=None, fit=FitSettings(), lines=list(program.display),
-                    recovered=list(program.recovered))
+                    recovered=list(program.recovered), text=program.text)
     if tree is None or not tree.body:
         code.unresolved.append(Unresolved(None, "", "no part of the text parses as Python"))
         return code
@@ -3101,11 +3160,13 @@ def read_code(text: str, path: str = "<pasted>", *, summary: ModelSpec | None = 
     specs: list[ModelSpec] = []
     if main is not None:
         try:
-            spec = _to_model_spec(interpreter, main)
+            spec, entry, builder = _to_model_spec(interpreter, main)
         except (RecursionError, InputError, _OutOfBudget) as error:
             interpreter.unresolved.append(Unresolved(main.line, main.name, f"the model could not be assembled ({error})"))
             spec = None
         if spec is not None:
+            _record_sites(code, interpreter, main, entry, builder)
+            code.editable = program.text == text and all(where is None for _, where in program.origin)
             if summary is None and use_summary_in_text:
                 try:
                     summary = summary_table.find_summary(text, source_path=path)
@@ -3118,7 +3179,7 @@ def read_code(text: str, path: str = "<pasted>", *, summary: ModelSpec | None = 
     code.fit_extra = extra
     code.fit_source = fit_source
     if main is not None and main.compile_line is not None:
-        code.compile_source = interpreter.source(main.compile_line)
+        code.compile_source = interpreter.source(main.compile_line, main.compile_snippet or None)
     code.unresolved = interpreter.unresolved
     code.assumptions = interpreter.assumptions
     if specs:
@@ -3129,6 +3190,22 @@ def read_code(text: str, path: str = "<pasted>", *, summary: ModelSpec | None = 
         code.model = model
     code.models = specs
     return code
+
+
+def _record_sites(code: CodeSpec, interpreter: _Interpreter, main: ModelObj, entry: dict[str, Any],
+                  builder: _ConfigBuilder) -> None:
+    """What app.patches.script needs to edit the code: the model's config and where its
+    layers, compile() and fit() calls are. Only code given as one plain file is editable
+    (a notebook's cells were joined; repaired pasted text is not what the user has)."""
+    code.config = {**entry, "compile_config": json.loads(json.dumps(_json_safe(main.compile)))
+                   if main.compile else None}
+    code.layer_sites = _layer_sites(builder)
+    if main.compile_span is not None:
+        code.compile_site = CodeSite(main.compile_span, main.compile_line, main.compile_snippet)
+    if main.optimizer_span is not None:
+        code.optimizer_site = CodeSite(main.optimizer_span, main.optimizer_span[0], "")
+    if main.fit_span is not None:
+        code.fit_site = CodeSite(main.fit_span, main.fit_line, main.fit_snippet)
 
 
 def read_code_file(path: str) -> CodeSpec:

@@ -8,6 +8,7 @@ the runs in its own folder, or with every run when it is the only model.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 
@@ -132,21 +133,20 @@ def pair(runs: list[Run], models: list[ModelSpec]) -> list[Case]:
     return cases
 
 
-def join_code(models: list[ModelSpec], code_models: list[ModelSpec]) -> list[ModelSpec]:
-    """Models of a diagnosis given training code too (``--code``).
+def join_code(models: list[ModelSpec]) -> list[ModelSpec]:
+    """The models to diagnose when training code was read too (a ``.py`` beside a model file).
 
     A model read from a file is what actually trained: it stays, and takes the ``fit()``
-    settings the code shows (``shuffle`` is only ever there). The code's own model stands in
-    only when no model file was given.
+    settings the code shows (``shuffle`` is only ever there) unless it has its own. The
+    code's model stands in only when no model file was given. The models given are not
+    changed (the file's model is copied with the settings).
     """
-    code_models = [m for m in code_models if m is not None]
+    code_models = [m for m in models if m is not None and m.format == "code"]
+    files = [m for m in models if m is not None and m.format != "code"]
     if not code_models:
-        return list(models)
-    files = [m for m in models if m.format != "code"]
+        return files
     if not files:
-        return [*models, *code_models[:1]]
-    settings = next((m.fit_settings for m in code_models if getattr(m, "fit_settings", None) is not None), None)
-    for model in files:
-        if getattr(model, "fit_settings", None) is None:
-            model.fit_settings = settings
-    return list(models)
+        return code_models[:1]  # one script is one model; a second script is not a second run's model
+    settings = next((m.fit_settings for m in code_models if m.fit_settings is not None), None)
+    return [dataclasses.replace(m, fit_settings=settings) if m.fit_settings is None and settings is not None else m
+            for m in files]

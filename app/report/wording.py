@@ -86,11 +86,11 @@ def evidence_stance(item: Evidence, lang: str) -> str:
 
 def evidence_where(item: Evidence, lang: str) -> str:
     """Where the evidence points: a layer, or file:line."""
-    if item.where.get("layer"):
-        return label("layer_ref", lang, name=item.where["layer"])
+    where = label("layer_ref", lang, name=item.where["layer"]) if item.where.get("layer") else ""
     if item.source is not None and item.source.path:
-        return str(item.source)
-    return ""
+        if not where or item.source.snippet:  # a layer read from code: its line and code too
+            where = f"{where} {item.source.cited()}".strip()
+    return where
 
 
 def finding_meta(finding: Finding, lang: str) -> str:

@@ -19,7 +19,7 @@ from app.core.i18n import T
 from app.core.ids import UNKNOWN
 from app.core.model import ModelSpec
 from app.core.run import FitSettings, Run
-from app.io.group import Case, pair
+from app.io.group import Case, join_code, pair
 from app.rules import registry
 from app.rules.base import CauseRule, Context, confidence
 
@@ -236,4 +236,4 @@ def diagnose_all(runs: Sequence[Run], models: Sequence[ModelSpec]) -> list[CaseD
 
     What the CLI and the GUI call with everything the user opened.
     """
-    return [CaseDiagnosis(case, diagnose(case.runs, case.model)) for case in pair(list(runs), list(models))]
+    return [CaseDiagnosis(case, diagnose(case.runs, case.model)) for case in pair(list(runs), join_code(list(models)))]

@@ -46,3 +46,76 @@ def test_code_is_shown_flagged_and_reached_from_the_evidence(qtbot, window, tmp_
     window.findings.tree.setCurrentItem(iterator.value())  # as a click on the evidence does
     assert window.code_view.editor.selected_line == 8
     assert window.code_view.editor.textCursor().blockNumber() == 7
+
+
+def _fix_button(window, text: str):
+    from PySide6.QtWidgets import QPushButton
+
+    buttons = [b for b in window.findings.fix_bar.findChildren(QPushButton) if text in b.text()]
+    assert buttons, [b.text() for b in window.findings.fix_bar.findChildren(QPushButton)]
+    return buttons[0]
+
+
+def test_a_fix_of_code_alone_is_a_diff_of_the_script_and_saves_a_new_one(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+
+    monkeypatch.chdir(tmp_path)
+    train = tmp_path / "train.py"
+    train.write_bytes(TRAIN_PY.replace("\n", "\r\n").encode("utf-8"))  # a Windows file stays one
+    before = train.read_bytes()
+    open_and_wait(qtbot, window, [train])
+    qtbot.mouseClick(_fix_button(window, "softmax"), Qt.MouseButton.LeftButton)
+    dialog = window.patch_dialog
+    assert dialog.tabs.currentWidget() is dialog.code  # the diff is what there is to see
+    diff = dialog.code.toPlainText()
+    assert diff.startswith("--- a/train.py\n+++ b/train.py\n")
+    assert '-    layers.Dense(2, activation="relu"),' in diff
+    assert '+    layers.Dense(2, activation="softmax"),' in diff
+    assert not dialog.save_model_button.isEnabled()  # no model file is open
+    assert dialog.save_script_button.isVisible() and dialog.save_script_button.isEnabled()
+    dialog.copy_code()
+    assert QGuiApplication.clipboard().text() == diff
+    out = tmp_path / "train_fixed.py"
+    with qtbot.waitSignal(dialog.saved, timeout=5_000):
+        dialog.save_script_to(str(out))
+    fixed = out.read_bytes()
+    assert b'layers.Dense(2, activation="softmax"),\r\n' in fixed and b"\n" not in fixed.replace(b"\r\n", b"")
+    assert fixed.replace(b'"softmax"', b'"relu"') == before  # only that changed
+    assert train.read_bytes() == before
+    with qtbot.waitSignal(dialog.failed, timeout=5_000) as failed:
+        dialog.save_script_to(str(train))
+    assert "overwrite" in failed.args[0] and train.read_bytes() == before
+
+
+def test_with_a_model_file_and_its_script_both_are_fixed(qtbot, window, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from tests.gui.conftest import FIXTURES
+
+    folder = FIXTURES / "runs" / "seed004_relu_cce_nan"
+    script = tmp_path / "train_seed004.py"
+    script.write_text(SEED004_PY, encoding="utf-8")
+    open_and_wait(qtbot, window, [folder / "model.keras", folder / "console_v1.txt", script])
+    assert window.code_view.path == str(script)
+    qtbot.mouseClick(_fix_button(window, "softmax"), Qt.MouseButton.LeftButton)
+    dialog = window.patch_dialog
+    assert dialog.save_model_button.isEnabled() and dialog.save_script_button.isEnabled()
+    diff = dialog.code.toPlainText()
+    assert "-outputs = layers.Dense(2, activation='relu')(x)" in diff
+    assert "+outputs = layers.Dense(2, activation='softmax')(x)" in diff
+
+
+SEED004_PY = '''import keras
+from keras import layers
+
+inputs = keras.Input((32, 32, 3))
+x = layers.Conv2D(8, 3, activation='relu')(inputs)
+x = layers.MaxPooling2D()(x)
+x = layers.Flatten()(x)
+x = layers.Dense(16, activation='relu')(x)
+outputs = layers.Dense(2, activation='relu')(x)
+model = keras.Model(inputs, outputs)
+model.compile(loss='categorical_crossentropy', optimizer=keras.optimizers.Adam(1e-3), metrics=['accuracy'])
+model.fit(x_train, y_train, epochs=10, batch_size=32)
+'''

@@ -1,5 +1,9 @@
 """The preview of a fix: what changes in the model config and in the code, then Save patched
-model…, Save training config…, Copy code fix.
+model…, Save training config…, Save patched script…, Copy code fix.
+
+With the training script open (the Code tab), the code change is a unified diff of that
+script (:mod:`app.patches.script`) and the script's own model stands in when no model file
+is open.
 
 The edit itself is pure (:mod:`app.patches`); saving the patched model runs the TensorFlow
 worker process (:mod:`app.probe`) from a pool thread, with progress and Cancel, so the window
@@ -41,11 +45,14 @@ class PatchPreviewDialog(QDialog):
     failed = Signal(str)  #: message
 
     def __init__(self, finding, fix, model_path: str | None, lang: str = "en",
-                 start_dir: str = "", parent: QWidget | None = None) -> None:
+                 start_dir: str = "", parent: QWidget | None = None, code=None) -> None:
         super().__init__(parent)
         self.setObjectName("patch_preview")
         self.finding, self.fix, self.model_path, self.lang = finding, fix, model_path, lang
-        self.start_dir = start_dir or (os.path.dirname(model_path) if model_path else os.path.expanduser("~"))
+        self.code_spec = code  # the training script read (app.io.code_reader.CodeSpec), or None
+        self.script = None  # the script with the fix made in it (app.patches.script.ScriptPatch)
+        folder = model_path or (code.path if code is not None and os.path.isfile(code.path) else None)
+        self.start_dir = start_dir or (os.path.dirname(folder) if folder else os.path.expanduser("~"))
         self.plan = None
         self.problem = ""
         self.tasks = TaskRunner(self, max_threads=1)
@@ -86,12 +93,14 @@ class PatchPreviewDialog(QDialog):
         self.save_model_button.clicked.connect(self.save_model)
         self.save_training_button = QPushButton(self.tr("Save training config…"), self)
         self.save_training_button.clicked.connect(self.save_training)
+        self.save_script_button = QPushButton(self.tr("Save patched script…"), self)
+        self.save_script_button.clicked.connect(self.save_script)
         self.copy_button = QPushButton(self.tr("Copy code fix"), self)
         self.copy_button.clicked.connect(self.copy_code)
         close = QPushButton(self.tr("Close"), self)
         close.clicked.connect(self.close)
         buttons = QHBoxLayout()
-        for button in (self.save_model_button, self.save_training_button, self.copy_button):
+        for button in (self.save_model_button, self.save_training_button, self.save_script_button, self.copy_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.progress)
@@ -107,8 +116,9 @@ class PatchPreviewDialog(QDialog):
     # -- the plan ------------------------------------------------------------------------
     def _prepare(self) -> None:
         from app.core.errors import InputError
-        from app.patches import Patch, code_change, config_diff, load_document, plan
+        from app.patches import Patch, config_diff, load_document, plan
         from app.patches.choose import automatic
+        from app.patches.script import code_text_for, document_from_code, patch_script, training_from_code
 
         lang = self.lang
         cause = self.finding.title.render(lang)
@@ -116,7 +126,8 @@ class PatchPreviewDialog(QDialog):
         patch = Patch(self.fix.id, {k: v for k, v in self.fix.params.items() if k not in ("old", "params")},
                       self.finding.cause)
         hand_code = self.fix.code or ""
-        if self.model_path is None or not automatic(patch):
+        code = self.code_spec
+        if (self.model_path is None and (code is None or code.config is None)) or not automatic(patch):
             self.problem = (self.tr("This fix is a change to make by hand.") if not automatic(patch) else
                             self.tr("Open the model file (.keras/.h5) to save a patched copy; "
                                     "the code change is below."))
@@ -126,14 +137,14 @@ class PatchPreviewDialog(QDialog):
             self._update_buttons()
             return
         try:
-            document = load_document(self.model_path)
+            document = load_document(self.model_path) if self.model_path else document_from_code(code)
         except InputError as error:
             self.problem = error.message()
             self.changes.setPlainText(self.problem)
             self.code.setPlainText(hand_code)
             self._update_buttons()
             return
-        self.plan = plan(document, [patch])
+        self.plan = plan(document, [patch], training_from_code(code) if code is not None else None)
         summary = self.plan.summary(lang)
         for note in self.plan.notes:
             summary += f"\n{note}"
@@ -145,14 +156,26 @@ class PatchPreviewDialog(QDialog):
             self.problem = self.plan.refused[0].describe(lang)
         self.changes.setPlainText(summary)
         self.diff.setPlainText(config_diff(document, self.plan.document) or self.tr("(no change to the model config)"))
-        self.code.setPlainText(code_change(self.plan, lang) or hand_code)
+        if code is not None:
+            self.script = patch_script(code, self.plan, document.model, lang)
+            self.tabs.setTabText(self.tabs.indexOf(self.code), self.tr("Code change ({0})").format(
+                os.path.basename(code.path)))
+            if self.script.changed:
+                self.tabs.setCurrentWidget(self.code)
+        self.code.setPlainText(code_text_for(self.plan, self.script, lang) or hand_code)
+        if self.model_path is None and not self.problem:
+            self.problem = self.tr("No model file is open: the fix is made in {0}. Open the model file "
+                                   "(.keras/.h5) to save a patched copy of it too.").format(
+                os.path.basename(code.path))
         self.status.setText(self.problem)
         self._update_buttons()
 
     def _update_buttons(self, busy: bool = False) -> None:
         ok = self.plan is not None and not self.plan.unsafe and bool(self.plan.applied)
-        self.save_model_button.setEnabled(not busy and ok and self.plan.model_changed)
-        self.save_training_button.setEnabled(not busy and ok and bool(self.plan.training))
+        self.save_model_button.setEnabled(not busy and ok and self.plan.model_changed and self.model_path is not None)
+        self.save_training_button.setEnabled(not busy and ok and bool(self.plan.changes_for("training")))
+        self.save_script_button.setVisible(self.code_spec is not None)
+        self.save_script_button.setEnabled(not busy and self.script is not None and self.script.changed)
         self.copy_button.setEnabled(bool(self.code.toPlainText().strip()))
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
@@ -200,6 +223,31 @@ class PatchPreviewDialog(QDialog):
             self._show_failure(str(error))
             return
         self.status.setText(self.tr("Training settings saved to {0}").format(written))
+        self.saved.emit(written)
+
+    def default_script_path(self) -> str:
+        base, ending = os.path.splitext(os.path.basename(self.code_spec.path if self.code_spec else "train.py"))
+        if not base or base.startswith("<"):
+            base, ending = "train", ".py"
+        return os.path.join(self.start_dir, f"{base}_fixed{ending or '.py'}")
+
+    def save_script(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Save patched script"), self.default_script_path(),
+                                              self.tr("Python (*.py);;Unified diff (*.diff *.patch)"))
+        if path:
+            self.save_script_to(path)
+
+    def save_script_to(self, path: str) -> None:
+        """Write the script with the fix made in it (or its diff, for .diff/.patch) to a new file."""
+        from app.core.files import OutputError
+        from app.patches.script import write_script
+
+        try:
+            written = write_script(self.script, path, inputs=[p for p in (self.model_path,) if p])
+        except (OutputError, OSError) as error:
+            self._show_failure(str(error))
+            return
+        self.status.setText(self.tr("Patched script saved to {0}").format(written))
         self.saved.emit(written)
 
     def copy_code(self) -> None:
