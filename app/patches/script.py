@@ -84,6 +84,8 @@ _NO_DATA = T("fit() is not given its labels as an argument (a generator or a dat
 _CONTEXT = T("`{layer}` is built in a way TrainDoc does not edit (not in a Sequential list, a model.add() "
              "call or an `x = Layer(...)(x)` line)",
              "`{layer}` 的构建方式 TrainDoc 不修改（不在 Sequential 列表、model.add() 调用或 `x = Layer(...)(x)` 行中）")
+_CONSUMER = T("`{layer}` does not take `{name}` directly: feed it the new layer's output by hand",
+              "`{layer}` 不直接以 `{name}` 为输入：请手动把新层的输出接给它")
 _OVERLAP = T("overlaps another change at line {line}", "与第 {line} 行的另一处修改重叠")
 _PER_OUTPUT = T("the loss is given per output in a form TrainDoc does not edit", "按输出给出的损失函数形式 TrainDoc 不修改")
 _GENERATOR_BATCH = T("fit_generator() takes its batches from the generator: set the batch size there",
@@ -215,6 +217,12 @@ class _Names:
         for name, path in self.bound.items():
             if path == f"keras.{category}":
                 return f"{name}.{class_name}"
+        for name, path in self.bound.items():  # the file imports classes of that module by name
+            if path.startswith(f"keras.{category}.") and path.count(".") == 2:
+                module = _spelled_module(self.source, name)
+                if module is not None:
+                    self.need(f"from {module} import {class_name}", class_name, full)
+                    return class_name
         for name, path in self.bound.items():
             if path == "keras":
                 return f"{name}.{category}.{class_name}"
@@ -317,6 +325,11 @@ class _Render:
         if isinstance(value, str):
             return self.string(value)
         class_name = canonical_optimizer(str(value.get("class_name")))
+        return f"{self.names.ref('optimizers', class_name)}{self.optimizer_arguments(value)}"
+
+    def optimizer_arguments(self, value: dict) -> str:
+        """``(learning_rate=0.0001, epsilon=0.001)``: the rate and every setting off its default."""
+        class_name = canonical_optimizer(str(value.get("class_name")))
         config = value.get("config") or {}
         defaults = dict(d.OPTIMIZER_BASE)
         defaults.update(d.OPTIMIZER_OWN.get(class_name, {}))
@@ -329,7 +342,7 @@ class _Render:
             if key not in defaults and setting is None:
                 continue
             kwargs[key] = setting
-        return self.call("optimizers", class_name, kwargs)
+        return "(" + ", ".join(f"{k}={self.value(v)}" for k, v in kwargs.items()) + ")"
 
 
 def _equal(a: Any, b: Any) -> bool:
@@ -374,6 +387,7 @@ def _new_layer_arguments(layer: dict) -> tuple[tuple, dict[str, Any]]:
 # ---------------------------------------------------------------------------- the editor
 
 
+MAX_LINE = 100  # an added argument that would make a line longer goes on a line of its own
 _FIT_POSITIONS = code_reader.FIT_ARGS
 _COMPILE_POSITIONS = code_reader.COMPILE_ARGS
 _KERAS1_NAMES = {new: old for old, new in code_reader._KERAS1_RENAMES.items()}
@@ -390,6 +404,8 @@ class _Editor:
         self.edits: list[_Edit] = []
         self.result = ScriptPatch(code.path, code.text, code.text)
         self.sites = _align(original_model, code)
+        self.replaced_spans: set[tuple] = set()
+        self.set_spans: set[tuple] = set()
         self.by_span: dict[tuple, list[str]] = {}
         for name, site in self.sites.items():
             self.by_span.setdefault(site.span, []).append(name)
@@ -445,7 +461,14 @@ class _Editor:
         arguments = [*call.args, *call.keywords]
         if arguments:
             last = max(arguments, key=lambda node: (node.end_lineno, node.end_col_offset))
-            return [(source.end(last), source.end(last), f", {key}={value}")]
+            position = source.end(last)
+            addition = f", {key}={value}"
+            line = source.before_on_line(position) + addition + source.rest_of_line(position)
+            if len(line) > MAX_LINE and "\n" not in value:
+                first = min(arguments, key=lambda node: (node.lineno, node.col_offset))
+                column = len(source.before_on_line(source.start(first)))
+                addition = f",\n{' ' * column}{key}={value}"
+            return [(position, position, addition)]
         close = source.end(call) - 1
         return [(close, close, f"{key}={value}")]
 
@@ -524,14 +547,19 @@ class _Editor:
         func = self.constructor(like, class_name) if like is not None else self.names.ref("layers", class_name)
         return f"{func}({', '.join(args)})"
 
-    def model_replace(self, change: Change) -> None:
+    def model_replace(self, change: Change, alike: set[str]) -> None:
         old = str((change.before or {}).get("name") or "")
         found = self.layer_site(change, old)
         if found is None:
             return
         site, call = found
-        if self.shared(change, old, site, {old}):
+        if self.shared(change, old, site, alike):
             return
+        if site.builds > 1:  # one call builds all of them: replaced once
+            if site.span in self.replaced_spans:
+                self.result.placed.append((change, site.line))
+                return
+            self.replaced_spans.add(site.span)
         layer = d.find_layer(self.plan.document.model, change.layer or "")
         if layer is None:
             self.refuse(change, _NO_SITE, layer=change.layer)
@@ -576,8 +604,11 @@ class _Editor:
         if statement is None:
             return None
         indent = self.source.indent(statement.lineno)
+        features = self.source.source(data)
+        if _argument(fit, "y", 1) is None:  # a dataset or generator of (features, labels)
+            features = f"{features}.map(lambda features, labels: features)"
         line = (f"{indent}{self.source.source(model)}.get_layer({self.render.string(name)})"
-                f".adapt({self.source.source(data)})  # learns the feature means and variances\n")
+                f".adapt({features})  # learns the feature means and variances\n")
         start = self.source.line_start(statement.lineno)
         return start, start, line
 
@@ -593,6 +624,13 @@ class _Editor:
                 following = [layer for layer in d.next_layers(model, change.layer or "")]
                 first = self.call_at(self.sites.get(d.layer_name(following[0]))) if following else None
                 if first is not None:
+                    shape = next((k for k in first.keywords
+                                  if k.arg in ("input_shape", "input_dim", "batch_input_shape")), None)
+                    if shape is not None:  # the new first layer takes the input shape
+                        given = self.source.source(shape.value)
+                        argument = f"input_shape=({given},)" if shape.arg == "input_dim" else \
+                            f"{shape.arg}={given}"
+                        text = text[:-1] + (", " if not text.endswith("()") else "") + argument + ")"
                     edits = self.insert_element(change, first, text, before=True)
                     if edits is not None:
                         return edits
@@ -625,7 +663,7 @@ class _Editor:
                 applied = self.source.parent(consumer_call) if consumer_call is not None else None
                 if not (isinstance(applied, ast.Call) and applied.func is consumer_call and applied.args
                         and isinstance(applied.args[0], ast.Name) and applied.args[0].id == target):
-                    self.refuse(change, _CONTEXT, layer=d.layer_name(consumer))
+                    self.refuse(change, _CONSUMER, layer=d.layer_name(consumer), name=target)
                     return None
                 argument = applied.args[0]
                 edits.append((self.source.start(argument), self.source.end(argument), new_name))
@@ -745,9 +783,29 @@ class _Editor:
         if optimizer:
             self.optimizer_changes(call, optimizer, compile_config.get("optimizer"))
 
+    def resolve(self, node: ast.AST | None) -> ast.AST | None:
+        """``node`` itself, or for a name the value of its last plain assignment before it in
+        the same block (``opt = Adam(...)`` … ``compile(optimizer=opt)``)."""
+        if not isinstance(node, ast.Name):
+            return node
+        statement = self.source.statement(node)
+        while statement is not None:
+            parent = self.source.parent(statement)
+            body = next((getattr(parent, key) for key in ("body", "orelse", "finalbody", "handlers")
+                         if statement in getattr(parent, key, [])), None) if parent is not None else None
+            if body is None:
+                return None
+            for earlier in reversed(body[:body.index(statement)]):
+                if _single_target(earlier) == node.id:
+                    return earlier.value  # type: ignore[union-attr]
+            statement = parent if isinstance(parent, ast.stmt) else None
+        return None
+
     def optimizer_changes(self, call: ast.Call, changes: list[Change], final: Any) -> None:
         node = _argument(call, "optimizer", 0)
         constructor = node if isinstance(node, ast.Call) else self.call_at(self.code.optimizer_site)
+        if constructor is None and isinstance(self.resolve(node), ast.Call):
+            constructor = self.resolve(node)
         whole = any(c.kind == "replace" for c in changes) or (
             isinstance(node, ast.Constant) and isinstance(node.value, str))
         if node is None or not isinstance(node, (ast.Call, ast.Constant)) and constructor is None:
@@ -760,9 +818,10 @@ class _Editor:
                 for change in changes:
                     self.refuse(change, _NO_OPTIMIZER)
                 return
-            text = self.render.optimizer(final)
             if isinstance(target, ast.Call):
-                text = self.optimizer_spelled(target, text, final)
+                text = self.optimizer_spelled(target, final)
+            else:
+                text = self.render.optimizer(final)
             edits = [(self.source.start(target), self.source.end(target), text)]
         else:
             if constructor is None:
@@ -772,22 +831,35 @@ class _Editor:
             class_name = canonical_optimizer(str((final or {}).get("class_name", "")))
             positions = code_reader.OPTIMIZER_ARGS.get(class_name, ("learning_rate",))
             edits = []
+            kept = []
             for change in changes:
                 key = change.path.rsplit(".", 1)[-1]
                 if change.path.endswith("learning_rate.config.initial_learning_rate"):
-                    self.refuse(change, _NO_OPTIMIZER)
+                    schedule = self.resolve(_argument(constructor, "learning_rate", 0))
+                    if not isinstance(schedule, ast.Call):
+                        self.refuse(change, _NO_OPTIMIZER)
+                        continue
+                    edits.extend(self.set_argument(schedule, key, self.render.value(change.after),
+                                                   ("initial_learning_rate",)))
+                    kept.append(change)
                     continue
                 value = None if change.after is None else self.render.value(change.after)
                 edits.extend(self.set_argument(constructor, key, value, positions,
                                                ("lr",) if key == "learning_rate" else ()))
+                kept.append(change)
+            changes = kept
+            if not changes:
+                return
         if self.group(changes[0], edits):
             line = self.result.placed[-1][1]
             self.result.placed.extend((c, line) for c in changes[1:])
 
-    def optimizer_spelled(self, old: ast.Call, text: str, final: Any) -> str:
+    def optimizer_spelled(self, old: ast.Call, final: Any) -> str:
         """The new optimizer call in the spelling of the old one (``optimizers.SGD(...)`` → ``optimizers.Adam(...)``)."""
-        class_name = canonical_optimizer(str((final or {}).get("class_name", "")))
-        arguments = text[text.index("("):]
+        if not isinstance(final, dict):
+            return self.render.optimizer(final)
+        class_name = canonical_optimizer(str(final.get("class_name", "")))
+        arguments = self.render.optimizer_arguments(final)
         func = old.func
         if isinstance(func, ast.Attribute):
             return f"{self.source.source(func.value)}.{class_name}{arguments}"
@@ -798,7 +870,7 @@ class _Editor:
                 self.names.need(f"from {_spelled_module(self.source, func.id) or module} import {class_name}",
                                 class_name, f"{module}.{class_name}")
                 return f"{class_name}{arguments}"
-        return text
+        return self.render.optimizer(final)
 
     # -- fit ------------------------------------------------------------------------
     def fit_changes(self, changes: list[Change]) -> None:
@@ -860,7 +932,11 @@ class _Editor:
             if existing is not None:
                 self.group(change, [(source.start(existing), source.end(existing), text)])
             elif node.elts:
-                self.group(change, [(source.end(node.elts[-1]), source.end(node.elts[-1]), f", {text}")])
+                position = source.end(node.elts[-1])
+                addition = f", {text}"
+                if len(source.before_on_line(position) + addition + source.rest_of_line(position)) > MAX_LINE:
+                    addition = f",\n{' ' * len(source.before_on_line(source.start(node.elts[0])))}{text}"
+                self.group(change, [(position, position, addition)])
             else:
                 self.group(change, [(source.start(node) + 1, source.start(node) + 1, text)])
             return
@@ -874,12 +950,17 @@ class _Editor:
             if change.kind == "set":
                 alike.setdefault((change.path.rsplit(".", 1)[-1], json.dumps(change.after, sort_keys=True,
                                                                              default=str)), set()).add(change.layer or "")
+        replaced: dict[str, set[str]] = {}
+        for change in model_changes:
+            if change.kind == "replace":
+                replaced.setdefault(str((change.after or {}).get("class_name")), set()).add(
+                    str((change.before or {}).get("name")))
         for change in model_changes:
             if change.kind == "set":
                 key = (change.path.rsplit(".", 1)[-1], json.dumps(change.after, sort_keys=True, default=str))
                 self.model_set_once(change, alike[key])
             elif change.kind == "replace":
-                self.model_replace(change)
+                self.model_replace(change, replaced[str((change.after or {}).get("class_name"))])
             elif change.kind == "insert":
                 self.model_insert(change)
             elif change.kind == "remove":
@@ -902,14 +983,12 @@ class _Editor:
     def model_set_once(self, change: Change, alike: set[str]) -> None:
         """A set change; several layers built by one call with the same change are edited once."""
         site = self.sites.get(change.layer or "")
-        if site is not None and site.builds > 1:
-            done = getattr(self, "_done_spans", set())
-            self._done_spans = done
+        if site is not None and site.builds > 1 and set(self.by_span.get(site.span, [])) <= alike:
             key = (site.span, change.path.rsplit(".", 1)[-1])
-            if key in done:
+            if key in self.set_spans:
                 self.result.placed.append((change, site.line))
                 return
-            done.add(key)
+            self.set_spans.add(key)
         self.model_set(change, alike)
 
 
@@ -1004,6 +1083,11 @@ def patch_script(code: CodeSpec, plan: PatchPlan, original_model: dict | None = 
         return result
 
 
+_WEIGHT_DEFAULTS = {"use_bias": True, "kernel_initializer": catalog.initializer_object("glorot_uniform"),
+                    "bias_initializer": catalog.initializer_object("zeros"), "kernel_regularizer": None,
+                    "bias_regularizer": None}
+
+
 def document_from_code(code: CodeSpec):
     """The model the code builds as a patchable :class:`~app.patches.document.ModelDocument`
     (format ``"code"``), for fixing the code when there is no model file."""
@@ -1013,6 +1097,11 @@ def document_from_code(code: CodeSpec):
         raise InputError(code.path, "training code that builds a Keras model", found="no model built in the code")
     entry = json.loads(json.dumps({k: v for k, v in code.config.items() if k != "compile_config"}))
     config = d.to_keras3(entry, code.config.get("compile_config"), [], training_is_compile=True)
+    for ref in d.iter_layers(config["config"]):  # what Keras records for arguments the code leaves out
+        if ref.class_name in code_reader.LAYER_ARGS and "use_bias" in code_reader.LAYER_ARGS[ref.class_name] \
+                or ref.class_name == "Dense":
+            for key, value in _WEIGHT_DEFAULTS.items():
+                ref.config.setdefault(key, json.loads(json.dumps(value)))
     if code.config.get("compile_config") is None:
         config["compile_config"] = None
     return d.ModelDocument(config, code.path, "code", None, [])

@@ -92,3 +92,41 @@ def test_list_names_every_patch(capsys):
     for patch_id in ("set_output_activation", "set_loss", "batchnorm_renorm", "replace_flatten_with_gap",
                      "set_shuffle", "add_early_stopping", "replace_lambda"):
         assert patch_id in out
+
+
+def test_model_file_and_its_script_give_a_diff_and_a_patched_copy(tmp_path, capsys):
+    from app.io.code_reader import read_code_file
+    from tests.unit.test_code_reader import scenario_code
+
+    script = tmp_path / "train.py"
+    script.write_text(scenario_code("seed004_relu_cce_nan"), encoding="utf-8")  # the code that made the model
+    before = script.read_bytes()
+    out = tmp_path / "train_fixed.py"
+    code = main(["patch", str(SEED004 / "model.keras"), "--log", str(SEED004 / "console_v1.txt"),
+                 "--code", str(script), "--auto", "--code-out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert f"The change to {script}:" in printed and "--- a/train.py\n+++ b/train.py\n" in printed
+    # the saved model's dense_1 is the code's second Dense of the Sequential head
+    assert '-                              layers.Dense(2, activation="relu")])' in printed
+    assert '+                              layers.Dense(2, activation="softmax")])' in printed
+    assert f"Wrote {out}" in printed and script.read_bytes() == before
+    again = read_code_file(str(out)).model
+    assert [layer.activation for layer in again.layers if layer.class_name == "Dense"] == ["relu", "softmax"]
+
+
+def test_script_alone_is_patched_into_a_diff_file(tmp_path, capsys):
+    from tests.unit.test_script_patches import KERAS2
+
+    script = tmp_path / "train.py"
+    script.write_text(KERAS2, encoding="utf-8")
+    diff = tmp_path / "fix.diff"
+    code = main(["patch", "--code", str(script), "--fix", "final_activation_mismatch", "--code-out", str(diff)])
+    assert code == 0, capsys.readouterr()
+    text = diff.read_text(encoding="utf-8")
+    assert text.startswith("--- a/train.py\n+++ b/train.py\n")
+    assert "-model.add(Dense(10, activation='relu'))\n+model.add(Dense(10, activation='softmax'))\n" in text
+    assert main(["patch", "--code", str(script), "--auto", "-o", str(tmp_path / "x.keras")]) == 2
+    assert "give the MODEL file" in capsys.readouterr().err
+    assert main(["patch", "--code", str(script), "--auto", "--code-out", str(script)]) == 2
+    assert "overwrite" in capsys.readouterr().err and script.read_text(encoding="utf-8") == KERAS2
