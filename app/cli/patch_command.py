@@ -53,7 +53,7 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from app.core.errors import InputError
     from app.core.files import OutputError
-    from app.io.code_reader import read_code_file
+    from app.io.code import read_code_file
     from app.patches import load_document, plan
     from app.patches.choose import UnknownFix, automatic_patches, patches_for
     from app.patches.script import code_text_for, document_from_code, patch_script, training_from_code, write_script

@@ -39,7 +39,7 @@ def code_spec(model: ModelSpec, text: str | None = None):
     a model read from a file format."""
     if model.format != "code":
         return None
-    from app.io.code_reader import read_code, read_code_file
+    from app.io.code import read_code, read_code_file
 
     return read_code_file(model.source_path) if text is None else read_code(text, model.source_path)
 

@@ -24,7 +24,7 @@ import re
 from typing import Any
 
 from app.core.errors import InputError
-from app.core.model import (ACTIVATION_LAYERS, BatchNormSpec, CompileSpec, LayerSpec, LossSpec,
+from app.core.model import (BatchNormSpec, CompileSpec, LayerSpec, LossSpec,
                             ModelSpec, OptimizerSpec)
 from app.io import shapes
 from app.io.shapes import class_of, config_of

@@ -3,7 +3,7 @@ patched copy written to a new file.
 
 A :class:`~app.patches.apply.PatchPlan` says what changes in the model config, the compile
 config and the ``fit()`` settings. :func:`patch_script` makes the same changes in the code
-that built the model, where the code reader (:mod:`app.io.code_reader`) found each part:
+that built the model, where the code reader (:mod:`app.io.code`) found each part:
 the layer constructor calls, ``model.compile(...)``, the optimizer's constructor,
 ``model.fit(...)``. Edits are made on the text at the exact positions of the syntax tree
 (nothing is run, nothing is re-formatted): an argument is replaced or added, a layer call is
@@ -29,8 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.i18n import T, Text
-from app.io import code_reader
-from app.io.code_reader import CodeSite, CodeSpec
+from app.io.code import CodeSite, CodeSpec
+from app.io.code.keras_names import (COMPILE_ARGS, FIT_ARGS, FIT_GENERATOR_ARGS, KERAS1_RENAMES, LAYER_ARGS,
+                                      OPTIMIZER_ARGS)
+from app.io.code.source import parse_python
 from app.io.keras_config import canonical_optimizer, snake_case
 from app.patches import catalog
 from app.patches import document as d
@@ -106,7 +108,7 @@ class _Text:
         for line in self.lines:
             self.starts.append(offset)
             offset += len(line) + 1
-        self.tree = code_reader._parse(text)
+        self.tree = parse_python(text)
         self.parents: dict[int, ast.AST] = {}
         self.calls: dict[tuple, ast.Call] = {}
         for node in ast.walk(self.tree):
@@ -388,9 +390,9 @@ def _new_layer_arguments(layer: dict) -> tuple[tuple, dict[str, Any]]:
 
 
 MAX_LINE = 100  # an added argument that would make a line longer goes on a line of its own
-_FIT_POSITIONS = code_reader.FIT_ARGS
-_COMPILE_POSITIONS = code_reader.COMPILE_ARGS
-_KERAS1_NAMES = {new: old for old, new in code_reader._KERAS1_RENAMES.items()}
+_FIT_POSITIONS = FIT_ARGS
+_COMPILE_POSITIONS = COMPILE_ARGS
+_KERAS1_NAMES = {new: old for old, new in KERAS1_RENAMES.items()}
 
 
 class _Editor:
@@ -511,7 +513,7 @@ class _Editor:
             return
         key = change.path.rsplit(".", 1)[-1]
         class_name = self.class_of(name)
-        positions = code_reader.LAYER_ARGS.get(class_name, ())
+        positions = LAYER_ARGS.get(class_name, ())
         aliases = (_KERAS1_NAMES[key],) if key in _KERAS1_NAMES else ()
         value = None if change.after is None else self.render.value(change.after)
         self.group(change, self.set_argument(call, key, value, positions, aliases))
@@ -829,7 +831,7 @@ class _Editor:
                     self.refuse(change, _NO_OPTIMIZER)
                 return
             class_name = canonical_optimizer(str((final or {}).get("class_name", "")))
-            positions = code_reader.OPTIMIZER_ARGS.get(class_name, ("learning_rate",))
+            positions = OPTIMIZER_ARGS.get(class_name, ("learning_rate",))
             edits = []
             kept = []
             for change in changes:
@@ -880,7 +882,7 @@ class _Editor:
                 self.refuse(change, _NO_FIT)
             return
         method = call.func.attr if isinstance(call.func, ast.Attribute) else "fit"
-        positions = code_reader.FIT_GENERATOR_ARGS if method == "fit_generator" else _FIT_POSITIONS
+        positions = FIT_GENERATOR_ARGS if method == "fit_generator" else _FIT_POSITIONS
         for change in changes:
             if change.path == "fit.class_weight":
                 self.class_weight(change, call, positions)
@@ -1098,7 +1100,7 @@ def document_from_code(code: CodeSpec):
     entry = json.loads(json.dumps({k: v for k, v in code.config.items() if k != "compile_config"}))
     config = d.to_keras3(entry, code.config.get("compile_config"), [], training_is_compile=True)
     for ref in d.iter_layers(config["config"]):  # what Keras records for arguments the code leaves out
-        if ref.class_name in code_reader.LAYER_ARGS and "use_bias" in code_reader.LAYER_ARGS[ref.class_name] \
+        if ref.class_name in LAYER_ARGS and "use_bias" in LAYER_ARGS[ref.class_name] \
                 or ref.class_name == "Dense":
             for key, value in _WEIGHT_DEFAULTS.items():
                 ref.config.setdefault(key, json.loads(json.dumps(value)))

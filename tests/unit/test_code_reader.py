@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.core.errors import InputError
-from app.io import code_reader
-from app.io.code_reader import CodeSpec, read_code
+from app.io.code import MAX_CODE_CHARS, TIME_BUDGET_S
+from app.io.code import CodeSpec, read_code
 from app.io.load import load_path
 from app.io.readers import python_code
 from app.io.sniff import TextSource, probe_file, probe_text
@@ -598,7 +598,7 @@ def test_reader_read_returns_the_model_with_fit_settings_and_refuses_code_withou
 
 def test_too_large_input_is_an_input_error():
     with pytest.raises(InputError):
-        read_code("x = 1\n" * (code_reader.MAX_CODE_CHARS // 6 + 1))
+        read_code("x = 1\n" * (MAX_CODE_CHARS // 6 + 1))
 
 
 def test_text_that_is_not_python_gives_no_model_and_says_why():
@@ -625,7 +625,7 @@ def test_code_like_garbage_never_crashes_or_hangs(text):
     started = time.monotonic()
     code = read_code(text, "fuzz.py")
     assert isinstance(code, CodeSpec)
-    assert time.monotonic() - started < code_reader.TIME_BUDGET_S + 5
+    assert time.monotonic() - started < TIME_BUDGET_S + 5
 
 
 @settings(deadline=None, max_examples=150)
@@ -634,7 +634,7 @@ def test_random_text_never_crashes_or_hangs(text):
     started = time.monotonic()
     code = read_code(text, "random.txt")
     assert isinstance(code, CodeSpec)
-    assert time.monotonic() - started < code_reader.TIME_BUDGET_S + 5
+    assert time.monotonic() - started < TIME_BUDGET_S + 5
 
 
 def test_pathological_inputs_stay_bounded():
@@ -650,7 +650,7 @@ def test_pathological_inputs_stay_bounded():
     for text in cases:
         started = time.monotonic()
         read_code(text, "big.py")
-        assert time.monotonic() - started < code_reader.TIME_BUDGET_S + 5
+        assert time.monotonic() - started < TIME_BUDGET_S + 5
 
 
 # ----------------------------------------------------------------------------- with the engine

@@ -95,7 +95,7 @@ def test_list_names_every_patch(capsys):
 
 
 def test_model_file_and_its_script_give_a_diff_and_a_patched_copy(tmp_path, capsys):
-    from app.io.code_reader import read_code_file
+    from app.io.code import read_code_file
     from tests.unit.test_code_reader import scenario_code
 
     script = tmp_path / "train.py"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from app.io.code_reader import read_code
+from app.io.code import read_code
 from app.patches import CATALOG, Patch, load_document, plan
 from app.patches import document as d
 from app.patches.catalog import INITIALIZER_CLASSES, loss_name
@@ -332,7 +332,7 @@ def test_the_patched_copy_keeps_encoding_and_line_ends_and_the_input_stays(tmp_p
     source = tmp_path / "train.py"
     source.write_bytes(bom + text.replace("\n", newline).encode(encoding))
     before = source.read_bytes()
-    from app.io.code_reader import read_code_file
+    from app.io.code import read_code_file
 
     code = read_code_file(str(source))
     result = plan(document_from_code(code), [Patch("set_output_activation")])

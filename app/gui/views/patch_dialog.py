@@ -49,7 +49,7 @@ class PatchPreviewDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("patch_preview")
         self.finding, self.fix, self.model_path, self.lang = finding, fix, model_path, lang
-        self.code_spec = code  # the training script read (app.io.code_reader.CodeSpec), or None
+        self.code_spec = code  # the training script read (app.io.code.CodeSpec), or None
         self.script = None  # the script with the fix made in it (app.patches.script.ScriptPatch)
         folder = model_path or (code.path if code is not None and os.path.isfile(code.path) else None)
         self.start_dir = start_dir or (os.path.dirname(folder) if folder else os.path.expanduser("~"))

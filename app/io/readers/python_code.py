@@ -1,6 +1,6 @@
 """Keras training code (``.py``, ``.ipynb`` or pasted), read statically as a model.
 
-The code is parsed, never run (:mod:`app.io.code_reader`). The model it builds comes back as
+The code is parsed, never run (:mod:`app.io.code`). The model it builds comes back as
 a :class:`ModelSpec` with ``format="code"``; the ``fit()`` settings found in the code ride
 along in ``ModelSpec.fit_settings`` so the engine can merge them with a log's settings, and
 every layer carries the source line that built it (``LayerSpec.source``).
@@ -14,7 +14,7 @@ import re
 from app.core.errors import InputError
 from app.core.model import ModelSpec
 from app.core.progress import NO_PROGRESS, Progress, check_cancelled
-from app.io import code_reader
+from app.io.code import MAX_CODE_CHARS, code_share, looks_like_code, read_code
 from app.io.sniff import Probe, TextSource
 
 ID = "python_code"
@@ -35,15 +35,15 @@ def identify(probe: Probe) -> float:
     if name.endswith(".ipynb") or _NOTEBOOK.match(text):
         if '"cell_type"' not in text:
             return 0.0
-        score = code_reader.looks_like_code(_notebook_code_head(text))
+        score = looks_like_code(_notebook_code_head(text))
         return 0.95 if score >= 0.5 else (0.3 if name.endswith(".ipynb") else 0.0)
-    score = code_reader.looks_like_code(text)
+    score = looks_like_code(text)
     if name.endswith((".py", ".pyw")):
         return 0.95 if score >= 0.5 else (0.25 if score > 0 else 0.0)
     # Other text (pasted, .txt): only when it is mostly code. A forum post or a console log
     # that quotes the code belongs to the log reader; the app's Code tab reads such text
-    # with code_reader.read_code directly.
-    if score >= 0.5 and code_reader.code_share(text) >= 0.75:
+    # with app.io.code.read_code directly.
+    if score >= 0.5 and code_share(text) >= 0.75:
         return min(score, 0.6)
     return 0.0
 
@@ -66,7 +66,7 @@ def _notebook_code_head(text: str) -> str:
 
 
 def read(source: TextSource, progress: Progress = NO_PROGRESS) -> ModelSpec:
-    if source.size > code_reader.MAX_CODE_CHARS * 4:
+    if source.size > MAX_CODE_CHARS * 4:
         raise InputError(source.label, "training code of a reasonable size",
                          found=f"{source.size // 1_000_000} MB")
     parts = []
@@ -74,12 +74,12 @@ def read(source: TextSource, progress: Progress = NO_PROGRESS) -> ModelSpec:
     for chunk in source.chunks():
         check_cancelled(progress)
         total += len(chunk)
-        if total > code_reader.MAX_CODE_CHARS:
-            raise InputError(source.label, f"training code of at most {code_reader.MAX_CODE_CHARS // 1_000_000} MB",
+        if total > MAX_CODE_CHARS:
+            raise InputError(source.label, f"training code of at most {MAX_CODE_CHARS // 1_000_000} MB",
                              found="more text than that")
         parts.append(chunk)
     progress.report(0.2, "parsing")
-    code = code_reader.read_code("".join(parts), source.label)
+    code = read_code("".join(parts), source.label)
     progress.report(1.0, "")
     if code.model is None:
         why = code.unresolved[0].why if code.unresolved else "no model is built in it"
