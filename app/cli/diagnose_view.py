@@ -25,6 +25,7 @@ L = {
     "settle": T("To settle it:", "如何确认："),
     "not_checked": T("Not checked:", "未检查："),
     "model": T("model {name}", "模型 {name}"),
+    "code_model": T("model {name} read from {path}", "从 {path} 读取的模型 {name}"),
     "run": T("run {name}", "运行 {name}"),
 }
 APPLICABILITY = {"safe": T("safe", "安全"), "review": T("review", "需确认"), "manual": T("by hand", "手动")}
@@ -73,7 +74,10 @@ def render_text(cases: list[DiagnosedCase], lang: str = "en", include_all: bool 
     for item in cases:
         d = item.diagnosis
         what = [_t("run", lang, name=n) for n in d.runs]
-        if d.model:
+        model = getattr(getattr(item, "case", None), "model", None)
+        if d.model and model is not None and model.format == "code":
+            what.append(_t("code_model", lang, name=d.model, path=model.source_path))
+        elif d.model:
             what.append(_t("model", lang, name=d.model))
         lines = [_t("header", lang, what=", ".join(what) or "-"), ""]
         failures = [s for s in d.symptoms if s.id != "healthy"]

@@ -131,8 +131,14 @@ def _model_text(model: ModelSpec) -> list[str]:
             out.append(f"  optimizer: {model.optimizer.name}({settings})")
         if model.compile.metrics:
             out.append(f"  metrics: {', '.join(model.compile.metrics)}")
+    elif model.format == "code":
+        out.append("  not compiled in this code (no model.compile(...) call for it)")
     else:
         out.append("  not compiled when saved (no loss or optimizer in the file)")
+    if model.fit_settings is not None:
+        shown = {k: v for k, v in model.fit_settings.to_dict().items() if v is not None and k != "sources"}
+        if shown:
+            out.append("  fit: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
     for warning in model.warnings:
         out.append(f"  warning: {warning}")
     return out

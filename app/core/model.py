@@ -40,6 +40,14 @@ class BatchNormSpec:
     synchronized: bool | None = None
 
 
+# Layers whose output has the width of their input (the output width can be read before them).
+WIDTH_KEEPING = frozenset({
+    "Activation", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
+    "GaussianDropout", "AlphaDropout", "BatchNormalization", "LayerNormalization", "GroupNormalization",
+    "UnitNormalization", "Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU", "ThresholdedReLU",
+    "ActivityRegularization", "Masking", "InputLayer"})
+
+
 @dataclass
 class LayerSpec:
     """One layer, as its saved config describes it."""
@@ -190,6 +198,8 @@ class ModelSpec:
                 return layer.units
             if layer.output_shape and isinstance(layer.output_shape[-1], int):
                 return layer.output_shape[-1]
+            if layer.class_name not in WIDTH_KEEPING:
+                return None  # e.g. Dense(n_classes) with n_classes unknown: not the width before it
         return None
 
     @property

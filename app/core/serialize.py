@@ -149,4 +149,10 @@ def model_to_dict(model: ModelSpec) -> dict[str, Any]:
         "optimizer": _optimizer_to_dict(model.optimizer),
         "metrics": list(model.compile.metrics) if model.compile else [],
         "warnings": list(model.warnings),
+        # fit() arguments seen in training code (models read from code only)
+        "fit": _fit_to_dict(model.fit_settings) if model.fit_settings is not None else None,
     }
+
+
+def _fit_to_dict(settings: Any) -> dict[str, Any]:
+    return {k: v for k, v in settings.to_dict().items() if v is not None and k != "sources"}

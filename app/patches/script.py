@@ -526,8 +526,9 @@ class _Editor:
         ref = d.find_layer(original, name) if isinstance(original, dict) else None
         return ref.class_name if ref is not None else ""
 
-    def constructor(self, call: ast.Call, class_name: str) -> str:
-        """How to call ``class_name`` in the spelling of ``call`` (``layers.Flatten`` → ``layers.X``)."""
+    def spelled_like(self, call: ast.Call, class_name: str) -> str | None:
+        """``class_name`` spelled as ``call`` spells its class (``layers.Flatten`` → ``layers.X``;
+        a name imported from a module → that module's ``X``, imported too); None if neither."""
         func = call.func
         if isinstance(func, ast.Attribute):
             return f"{self.source.source(func.value)}.{class_name}"
@@ -538,7 +539,11 @@ class _Editor:
                 self.names.need(f"from {_spelled_module(self.source, func.id) or module} import {class_name}",
                                 class_name, f"{module}.{class_name}")
                 return class_name
-        return self.names.ref("layers", class_name)
+        return None
+
+    def constructor(self, call: ast.Call, class_name: str) -> str:
+        """How to call the layer class ``class_name`` in the spelling of ``call``."""
+        return self.spelled_like(call, class_name) or self.names.ref("layers", class_name)
 
     def new_layer_text(self, layer: dict, like: ast.Call | None, keep_name: bool) -> str:
         class_name = str(layer.get("class_name"))
@@ -861,18 +866,8 @@ class _Editor:
         if not isinstance(final, dict):
             return self.render.optimizer(final)
         class_name = canonical_optimizer(str(final.get("class_name", "")))
-        arguments = self.render.optimizer_arguments(final)
-        func = old.func
-        if isinstance(func, ast.Attribute):
-            return f"{self.source.source(func.value)}.{class_name}{arguments}"
-        if isinstance(func, ast.Name):
-            path = self.names.bound.get(func.id)
-            if path is not None and "." in path:
-                module = path.rsplit(".", 1)[0]
-                self.names.need(f"from {_spelled_module(self.source, func.id) or module} import {class_name}",
-                                class_name, f"{module}.{class_name}")
-                return f"{class_name}{arguments}"
-        return self.render.optimizer(final)
+        spelled = self.spelled_like(old, class_name)
+        return f"{spelled}{self.render.optimizer_arguments(final)}" if spelled else self.render.optimizer(final)
 
     # -- fit ------------------------------------------------------------------------
     def fit_changes(self, changes: list[Change]) -> None:

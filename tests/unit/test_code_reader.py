@@ -667,3 +667,14 @@ def test_engine_uses_the_fit_settings_and_source_lines_the_model_carries():
                and e.source.path == "seed004.txt" for e in top.evidence)
     code = read_code(seed("002"), "seed002.txt")
     assert "no_shuffle_sorted_data" in [f.cause for f in diagnose(None, model=code.model).findings]
+
+
+def test_an_output_layer_of_unknown_width_leaves_the_output_units_unknown():
+    """Dense(n_classes) with n_classes not in the code: the output width is unknown, not the
+    width of the Flatten before it (which would make chance level 1/21632)."""
+    code = read_code("from keras.models import Sequential\nfrom keras.layers import Conv2D, Dense, Flatten\n"
+                     "model = Sequential()\nmodel.add(Conv2D(32, (3, 3), input_shape=(28, 28, 1)))\n"
+                     "model.add(Flatten())\nmodel.add(Dense(n_classes, activation='softmax'))\n", "train.py")
+    assert code.model.layer("flatten").output_shape == (None, 21632)
+    assert code.model.output_units is None
+    assert any("n_classes" in item.why and item.line == 6 for item in code.unresolved)
