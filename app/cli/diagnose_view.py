@@ -74,7 +74,9 @@ def render_text(cases: list[DiagnosedCase], lang: str = "en", include_all: bool 
     for item in cases:
         d = item.diagnosis
         what = [_t("run", lang, name=n) for n in d.runs]
-        model = getattr(getattr(item, "case", None), "model", None)
+        case = getattr(item, "case", None)
+        model = getattr(case, "model", None) or next(
+            (r.model for r in getattr(case, "runs", []) if getattr(r.model, "format", None) == "code"), None)
         if d.model and model is not None and model.format == "code":
             what.append(_t("code_model", lang, name=d.model, path=model.source_path))
         elif d.model:

@@ -103,11 +103,10 @@ class MainWindow(QMainWindow):
 
         self.patch_dialog = None  # the open fix preview, if any
         self.findings = FindingsPanel(self)
-        # (the Code tab's paste button opens the same paste box: code is recognized by content)
         self.findings.lang = self.lang
         self.model_view = ModelView(self)
         self.code_view = CodeView(self)
-        self.code_view.paste_button.clicked.connect(lambda: self.paste_dialog())
+        self.code_view.paste_button.clicked.connect(lambda: self.paste_dialog(as_code=True))
         self.run_list = QListWidget(self)
         self.run_list.setObjectName("open_items")
         self.findings_dock = self._dock("findings_dock", self.findings, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -264,10 +263,11 @@ class MainWindow(QMainWindow):
     def paste_clipboard(self) -> None:
         self.open_mime(QGuiApplication.clipboard().mimeData())
 
-    def paste_dialog(self) -> None:
-        dialog = PasteDialog(self)
+    def paste_dialog(self, as_code: bool = False) -> None:
+        """The paste box: a log (File ▸ Paste log text…), or training code (the Code tab)."""
+        dialog = PasteDialog(self, code=as_code)
         dialog.setModal(True)
-        dialog.accepted.connect(lambda: self.session.open_text(dialog.text()))
+        dialog.accepted.connect(lambda: self.session.open_text(dialog.text(), as_code=as_code))
         dialog.open()
         self._paste_dialog = dialog  # keep a reference while open (tests use it too)
 

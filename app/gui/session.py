@@ -60,7 +60,7 @@ def load_inputs(paths: Sequence[str], progress) -> LoadResult:
         result.models.extend(loaded.models)
         result.skipped.extend(loaded.skipped)
         result.paths.append(path)
-        for model in loaded.models:
+        for model in [*loaded.models, *(run.model for run in loaded.runs if run.model is not None)]:
             code = code_spec(model)
             if code is not None:
                 result.code[model.source_path] = code
@@ -79,10 +79,32 @@ def load_pasted(text: str, label: str, progress) -> LoadResult:
         return result
     result.runs.extend(loaded.runs)
     result.models.extend(loaded.models)
-    for model in loaded.models:
+    for model in [*loaded.models, *(run.model for run in loaded.runs if run.model is not None)]:
         code = code_spec(model, text)
         if code is not None:
             result.code[model.source_path] = code
+    return result
+
+
+def load_pasted_code(text: str, label: str, progress) -> LoadResult:
+    """Worker side of *Paste code…*: the text is training code, whatever else it holds
+    (read statically, never run)."""
+    from app.io.code import read_code
+
+    result = LoadResult()
+    progress.report(0.1, "reading code")
+    try:
+        code = read_code(text, label)
+    except InputError as error:
+        result.errors.append(error)
+        return result
+    if code.model is None:
+        why = code.unresolved[0].why if code.unresolved else "no Keras model is built in it"
+        result.errors.append(InputError(label, "Keras training code that builds a model (Sequential, model.add, "
+                                               "a functional graph)", found=f"code in which {why}"))
+        return result
+    result.models.append(code.model)
+    result.code[label] = code
     return result
 
 
@@ -124,14 +146,16 @@ class Session(QObject):
         self.busy.emit(self.tr("Reading {0}…").format(os.path.basename(paths[0])), 0.0)
         self.tasks.submit(f"load-{self._loads}", load_inputs, paths)
 
-    def open_text(self, text: str) -> None:
+    def open_text(self, text: str, as_code: bool = False) -> None:
+        """Read pasted text: a log (or anything the readers recognize), or with ``as_code``
+        training code, whatever else it holds."""
         if not text.strip():
             self.error_occurred.emit(self.tr("The pasted text is empty."))
             return
         self._loads += 1
         self._pasted += 1
-        label = self.tr("pasted text {0}").format(self._pasted)
-        self.tasks.submit(f"load-{self._loads}", load_pasted, text, f"<{label}>")
+        label = (self.tr("pasted code {0}") if as_code else self.tr("pasted text {0}")).format(self._pasted)
+        self.tasks.submit(f"load-{self._loads}", load_pasted_code if as_code else load_pasted, text, f"<{label}>")
 
     def close_run(self, run: Run) -> None:
         self.runs = [r for r in self.runs if r is not run]

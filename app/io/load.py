@@ -59,6 +59,9 @@ _EXPECTED = ("a training log (Keras console output, CSVLogger CSV, History JSON,
 def _read(probe: Probe, source: TextSource | str, progress: Progress) -> Loaded:
     ranked = registry.rank(probe)
     if not ranked:
+        quoted = _quoted_code(probe, source)  # a forum post with its code and no log
+        if quoted is not None:
+            return Loaded(models=[quoted])
         raise InputError(probe.path, _EXPECTED, found=_describe(probe))
     first_error: InputError | None = None
     for _score, module in ranked:
@@ -84,9 +87,37 @@ def _read(probe: Probe, source: TextSource | str, progress: Progress) -> Loaded:
             loaded.models.append(result)
         else:
             loaded.runs.extend(result)
+            quoted = _quoted_code(probe, source) if result else None
+            for run in result if quoted is not None else ():
+                run.model = quoted  # the run's own model, as its model.summary() table is
         return loaded
     assert first_error is not None
+    quoted = _quoted_code(probe, source)
+    if quoted is not None:
+        return Loaded(models=[quoted])
     raise first_error
+
+
+# A log that also quotes the training code (a forum post, a notebook export) is read for
+# both, when it is small enough to be a post rather than a console capture.
+MAX_QUOTED_CODE_BYTES = 1_000_000
+
+
+def _quoted_code(probe: Probe, source: TextSource | str) -> ModelSpec | None:
+    """The model built by the code a log quotes (seed 004: the code, then the log), or None."""
+    from app.io.code import quotes_code, read_code
+
+    if probe.text is None or probe.encoding is None or probe.size > MAX_QUOTED_CODE_BYTES \
+            or quotes_code(probe.text) < 0.5:
+        return None
+    if not isinstance(source, TextSource):
+        source = TextSource.from_file(source, probe.encoding)
+    code = read_code("".join(source.chunks()), source.label)
+    model = code.model
+    if model is None or not model.layers:
+        return None
+    model.warnings.insert(0, f"model read from the code quoted in {source.label} (never run)")
+    return model
 
 
 def load_text(text: str, label: str = "<pasted text>", progress: Progress = NO_PROGRESS) -> Loaded:

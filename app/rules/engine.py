@@ -195,10 +195,14 @@ def diagnose(
     if isinstance(runs, Run):
         runs = [runs]
     runs = list(runs or [])
-    diagnosis = Diagnosis(runs=[r.name for r in runs], model=model.name if model else None)
-    code = getattr(model, "fit_settings", None)  # fit() arguments read from training code
-    contexts = [Context(run=run, model=model or _summary_model(run), settings=merge_settings(run, settings, code))
-                for run in runs] or [Context(model=model, settings=merge_settings(None, settings, code))]
+    # A run's own model (a model.summary() table, or the code quoted with its log) stands in
+    # when no model is given; fit() arguments read from training code join the settings.
+    own = [model or _summary_model(run) for run in runs]
+    named = model or next((m for m in own if m is not None and m.format == "code"), None)
+    diagnosis = Diagnosis(runs=[r.name for r in runs], model=named.name if named else None)
+    contexts = [Context(run=run, model=mine, settings=merge_settings(run, settings, getattr(mine, "fit_settings", None)))
+                for run, mine in zip(runs, own)] or \
+        [Context(model=model, settings=merge_settings(None, settings, getattr(model, "fit_settings", None)))]
     seen_static: set[str] = set()
     for ctx in contexts:
         symptoms, findings, not_checked = diagnose_context(ctx)

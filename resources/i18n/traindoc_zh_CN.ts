@@ -4,12 +4,12 @@
 <context>
     <name>AboutDialog</name>
     <message>
-        <location filename="../../app/gui/views/dialogs.py" line="80"/>
+        <location filename="../../app/gui/views/dialogs.py" line="83"/>
         <source>About TrainDoc</source>
         <translation>关于 TrainDoc</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/dialogs.py" line="83"/>
+        <location filename="../../app/gui/views/dialogs.py" line="86"/>
         <source>Diagnoses deep-learning training runs that went wrong: curves, likely causes, evidence and fixes.</source>
         <translation>诊断出问题的深度学习训练：曲线、可能原因、证据和修复。</translation>
     </message>
@@ -121,123 +121,123 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="225"/>
+        <location filename="../../app/gui/main_window.py" line="224"/>
         <source>TrainDoc — training run diagnosis</source>
         <extracomment>the UI language after a switch</extracomment>
         <translation>TrainDoc — 训练诊断</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="226"/>
+        <location filename="../../app/gui/main_window.py" line="225"/>
         <source>&amp;Open…</source>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="227"/>
+        <location filename="../../app/gui/main_window.py" line="226"/>
         <source>&amp;Paste log</source>
         <translation>粘贴日志(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="228"/>
+        <location filename="../../app/gui/main_window.py" line="227"/>
         <source>Paste log &amp;text…</source>
         <translation>粘贴日志文本(&amp;T)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="229"/>
+        <location filename="../../app/gui/main_window.py" line="228"/>
         <source>&amp;Close all</source>
         <translation>全部关闭(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="230"/>
+        <location filename="../../app/gui/main_window.py" line="229"/>
         <source>&amp;Export report…</source>
         <translation>导出报告(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="231"/>
+        <location filename="../../app/gui/main_window.py" line="230"/>
         <source>Copy report as &amp;Markdown</source>
         <translation>复制报告为 Markdown(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="232"/>
+        <location filename="../../app/gui/main_window.py" line="231"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="233"/>
+        <location filename="../../app/gui/main_window.py" line="232"/>
         <source>&amp;Logarithmic loss axis</source>
         <translation>损失使用对数坐标(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="234"/>
+        <location filename="../../app/gui/main_window.py" line="233"/>
         <source>&amp;Reset zoom</source>
         <translation>重置缩放(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="235"/>
+        <location filename="../../app/gui/main_window.py" line="234"/>
         <source>&amp;About TrainDoc</source>
         <translation>关于 TrainDoc(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="236"/>
+        <location filename="../../app/gui/main_window.py" line="235"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="237"/>
+        <location filename="../../app/gui/main_window.py" line="236"/>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="238"/>
+        <location filename="../../app/gui/main_window.py" line="237"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="239"/>
+        <location filename="../../app/gui/main_window.py" line="238"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="240"/>
+        <location filename="../../app/gui/main_window.py" line="239"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="241"/>
+        <location filename="../../app/gui/main_window.py" line="240"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="242"/>
+        <location filename="../../app/gui/main_window.py" line="241"/>
         <source>Findings</source>
         <translation>诊断结果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="243"/>
+        <location filename="../../app/gui/main_window.py" line="242"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="244"/>
+        <location filename="../../app/gui/main_window.py" line="243"/>
         <source>Code</source>
         <translation>代码</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="245"/>
+        <location filename="../../app/gui/main_window.py" line="244"/>
         <source>Open files</source>
         <translation>已打开的文件</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="246"/>
+        <location filename="../../app/gui/main_window.py" line="245"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="247"/>
+        <location filename="../../app/gui/main_window.py" line="246"/>
         <source>Drop training logs, model files or folders here, or paste a log (Ctrl+V).</source>
         <translation>将训练日志、模型文件或文件夹拖到这里，或粘贴日志（Ctrl+V）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="258"/>
+        <location filename="../../app/gui/main_window.py" line="257"/>
         <source>Open training logs or models</source>
         <translation>打开训练日志或模型</translation>
     </message>
@@ -358,17 +358,27 @@
 <context>
     <name>PasteDialog</name>
     <message>
-        <location filename="../../app/gui/views/dialogs.py" line="27"/>
+        <location filename="../../app/gui/views/dialogs.py" line="28"/>
         <source>Paste a training log</source>
         <translation>粘贴训练日志</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/dialogs.py" line="29"/>
-        <source>Paste Keras console output, a CSVLogger file, History JSON, or a model.summary() table. Text around the log is fine.</source>
-        <translation>粘贴 Keras 控制台输出、CSVLogger 文件、History JSON 或 model.summary() 表格。日志周围有其他文字也没关系。</translation>
+        <location filename="../../app/gui/views/dialogs.py" line="28"/>
+        <source>Paste training code</source>
+        <translation>粘贴训练代码</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/dialogs.py" line="36"/>
+        <location filename="../../app/gui/views/dialogs.py" line="30"/>
+        <source>Paste your Keras training code: the model, compile() and fit(). It is read, never run. Text around it is fine.</source>
+        <translation>粘贴 Keras 训练代码：模型、compile() 和 fit()。代码只被读取，不会运行。周围有其他文字也没关系。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/dialogs.py" line="32"/>
+        <source>Paste Keras console output, a CSVLogger file, History JSON, a model.summary() table, or a whole forum post with its code. Text around the log is fine.</source>
+        <translation>粘贴 Keras 控制台输出、CSVLogger 文件、History JSON、model.summary() 表格，或带代码的整篇论坛帖子。日志周围有其他文字也没关系。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/dialogs.py" line="39"/>
         <source>Diagnose</source>
         <translation>诊断</translation>
     </message>
@@ -525,38 +535,43 @@
 <context>
     <name>Session</name>
     <message>
-        <location filename="../../app/gui/session.py" line="124"/>
+        <location filename="../../app/gui/session.py" line="146"/>
         <source>Reading {0}…</source>
         <extracomment>runs or models were added or removed list[CaseDiagnosis], the current diagnosis a message naming the file and what was wrong message, fraction (-1 when idle) paths read successfully (for recent files)</extracomment>
         <translation>正在读取 {0}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="129"/>
+        <location filename="../../app/gui/session.py" line="153"/>
         <source>The pasted text is empty.</source>
         <translation>粘贴的文本为空。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="133"/>
+        <location filename="../../app/gui/session.py" line="157"/>
         <source>pasted text {0}</source>
         <translation>粘贴的文本 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="156"/>
+        <location filename="../../app/gui/session.py" line="157"/>
+        <source>pasted code {0}</source>
+        <translation>粘贴的代码 {0}</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/session.py" line="180"/>
         <source>Diagnosing…</source>
         <translation>正在诊断…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="191"/>
+        <location filename="../../app/gui/session.py" line="215"/>
         <source>Internal error while {0}: {1}</source>
         <translation>{0}时发生内部错误：{1}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="192"/>
+        <location filename="../../app/gui/session.py" line="216"/>
         <source>diagnosing</source>
         <translation>诊断</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="192"/>
+        <location filename="../../app/gui/session.py" line="216"/>
         <source>reading</source>
         <translation>读取</translation>
     </message>

@@ -119,3 +119,45 @@ model = keras.Model(inputs, outputs)
 model.compile(loss='categorical_crossentropy', optimizer=keras.optimizers.Adam(1e-3), metrics=['accuracy'])
 model.fit(x_train, y_train, epochs=10, batch_size=32)
 '''
+
+
+def test_paste_code_from_the_code_tab_reads_it_with_prose_around(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    qtbot.mouseClick(window.code_view.paste_button, _left())
+    dialog = window._paste_dialog
+    assert dialog.windowTitle() == "Paste training code"
+    dialog.editor.setPlainText("Here is my model, accuracy stays at 0.5:\n\n" + TRAIN_PY + "\nAny idea?\n")
+    with qtbot.waitSignal(window.session.diagnosis_ready, timeout=30_000) as blocker:
+        dialog.accept()
+    assert not (tmp_path / "marker_from_code").exists()
+    assert window.code_view.path.startswith("<pasted code")
+    assert "Here is my model" in window.code_view.editor.toPlainText()
+    assert blocker.args[0][0].diagnosis.reported[0].cause == "final_activation_mismatch"
+    assert 10 in window.code_view.editor.flagged  # the relu output, two prose lines further down
+
+
+def test_pasted_text_without_code_in_the_code_tab_says_what_was_expected(qtbot, window):
+    qtbot.mouseClick(window.code_view.paste_button, _left())
+    dialog = window._paste_dialog
+    dialog.editor.setPlainText("My loss is nan, what should I do?")
+    with qtbot.waitSignal(window.session.error_occurred, timeout=10_000) as blocker:
+        dialog.accept()
+    assert "Keras training code that builds a model" in blocker.args[0]
+
+
+def test_a_forum_post_shows_its_code_with_the_line_the_finding_cites(qtbot, window):
+    from tests.gui.conftest import FIXTURES
+
+    post = FIXTURES / "seeds" / "seed004.txt"
+    cases = open_and_wait(qtbot, window, [post])
+    assert window.curves.curve("loss") is not None  # the log part
+    assert window.code_view.path == str(post)  # and its code
+    top = cases[0].diagnosis.reported[0]
+    assert top.cause == "final_activation_mismatch"
+    assert 20 in window.code_view.editor.flagged  # predictions = Dense(numclasses, activation='relu')(x)
+
+
+def _left():
+    from PySide6.QtCore import Qt
+
+    return Qt.MouseButton.LeftButton

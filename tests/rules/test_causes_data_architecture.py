@@ -702,12 +702,23 @@ def test_seed002_fixture_reports_batchnorm_mismatch_and_the_dense_bottleneck():
 
 
 def test_seed002_summary_table_reports_the_989_percent_dense():
-    loaded = load_paths([str(SEEDS / "seed002.txt")])
-    summary = loaded.runs[0].model
+    from app.io.summary_table import find_summary
+
+    text = (SEEDS / "seed002.txt").read_text(encoding="utf-8")
+    summary = find_summary(text, source_path="seed002.txt")  # what most forum posts give
     assert summary is not None and not summary.complete
     finding = evaluate_rule(DenseBottleneck(), Context(model=summary))
     item = finding.evidence[0]
     assert item.params["share"] == pytest.approx(98.9, abs=0.1) and item.params["params"] == 3277000
+    assert finding.confidence >= REPORTING_THRESHOLD
+
+
+def test_seed002_code_quoted_with_the_log_gives_the_same_bottleneck():
+    """The post's code, read as the run's model, has the summary table's counts."""
+    model = load_paths([str(SEEDS / "seed002.txt")]).runs[0].model
+    assert model.format == "code"
+    finding = evaluate_rule(DenseBottleneck(), Context(model=model))
+    assert finding.evidence[0].params["share"] == pytest.approx(98.9, abs=0.1)
     assert finding.confidence >= REPORTING_THRESHOLD
 
 

@@ -78,8 +78,21 @@ def test_seed001_run_is_activation_on_input_from_the_model_alone():
     assert "activation_on_input" in _reported(diagnosis)
 
 
-def test_seed002_log_alone_yields_eval_mismatch_and_val_stuck():
-    diagnosis = _diagnosis(FIXTURES / "seeds" / "seed002.txt")
+def without_code(path: Path, tmp_path: Path, first: str, last: str) -> Path:
+    """The post with its quoted code blanked (from the line starting ``first`` to the one
+    starting ``last``; line numbers kept): the log and summary table alone."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(first))
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith(last))
+    lines[start:end + 1] = [""] * (end + 1 - start)
+    out = tmp_path / path.name
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
+
+
+def test_seed002_log_alone_yields_eval_mismatch_and_val_stuck(tmp_path):
+    diagnosis = _diagnosis(without_code(FIXTURES / "seeds" / "seed002.txt", tmp_path, "import pathlib",
+                                        "model.evaluate("))
     symptoms = {s.id for s in diagnosis.symptoms}
     assert {"eval_mismatch", "val_stuck_train_improves"} <= symptoms
     mismatch = next(s for s in diagnosis.symptoms if s.id == "eval_mismatch")
@@ -91,6 +104,17 @@ def test_seed002_log_alone_yields_eval_mismatch_and_val_stuck():
     softmax_bce = reported["softmax_with_binary_crossentropy"]
     assert softmax_bce.settle is not None and softmax_bce.confidence <= 0.6
     assert "batchnorm_train_inference_mismatch" in reported
+
+
+def test_seed002_whole_post_gives_the_cause_from_its_code_with_the_curves():
+    """The post quotes its code: read (never run), it settles what the log alone cannot."""
+    diagnosis = _diagnosis(FIXTURES / "seeds" / "seed002.txt")
+    assert diagnosis.model == "sequential"
+    reported = {f.cause: f for f in diagnosis.reported}
+    softmax_bce = reported["softmax_with_binary_crossentropy"]
+    assert softmax_bce.settle is None and softmax_bce.confidence > 0.6
+    assert any(e.source is not None and e.source.line == 72 for e in softmax_bce.evidence)  # Activation('softmax')
+    assert "no_shuffle_sorted_data" in reported  # fit(..., shuffle=False) at line 80
 
 
 def test_seed004_log_alone_yields_nan_loss_and_chance_accuracy():

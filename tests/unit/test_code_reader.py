@@ -678,3 +678,21 @@ def test_an_output_layer_of_unknown_width_leaves_the_output_units_unknown():
     assert code.model.layer("flatten").output_shape == (None, 21632)
     assert code.model.output_units is None
     assert any("n_classes" in item.why and item.line == 6 for item in code.unresolved)
+
+
+def test_a_log_that_quotes_its_code_gets_the_code_as_its_model(tmp_path, monkeypatch):
+    """A forum post: the code, then the log. Both are read; the code is the run's model (with
+    the numbers of the summary table in the same post) and nothing of it runs."""
+    from app.io import load as load_module
+    from app.io.load import load_text
+
+    monkeypatch.chdir(tmp_path)
+    text = seed("004").replace("map_characters1 =", "open('marker', 'w').write('ran')\nmap_characters1 =")
+    run = load_text(text, "post.txt").runs[0]
+    assert not (tmp_path / "marker").exists()
+    assert run.epoch_count == 5 and run.model.format == "code"
+    assert run.model.layer("dense").activation == "relu" and run.model.params_trainable == 36866
+    assert "code quoted in post.txt" in run.model.warnings[0]
+    # a capture larger than a post is a console log, not a post: its quoted code is not read
+    monkeypatch.setattr(load_module, "MAX_QUOTED_CODE_BYTES", 1000)
+    assert load_text(text, "post.txt").runs[0].model.format != "code"

@@ -22,8 +22,11 @@ def _diagnose_json(capsys, *args):
     return code, data
 
 
-def test_seed004_log_alone_shows_nan_and_points_at_the_output_activation(capsys):
-    code, data = _diagnose_json(capsys, SEEDS / "seed004.txt")
+def test_seed004_log_alone_shows_nan_and_points_at_the_output_activation(capsys, tmp_path):
+    text = (SEEDS / "seed004.txt").read_text(encoding="utf-8")
+    log = tmp_path / "log.txt"
+    log.write_text(text[text.index("训练输出"):], encoding="utf-8")  # the post's log, without its code
+    code, data = _diagnose_json(capsys, log)
     assert code == 0
     symptoms = {s["id"]: s for s in data["symptoms"]}
     assert "nan_loss" in symptoms
@@ -32,6 +35,27 @@ def test_seed004_log_alone_shows_nan_and_points_at_the_output_activation(capsys)
     finding = next(f for f in data["findings"] if f["cause"] == "final_activation_mismatch")
     assert finding["settle"], "without a model the finding says what would settle it"
     assert any(e["code"] == "nan_loss" for e in finding["evidence"])
+
+
+def test_seed004_whole_post_reads_its_code_too_and_cites_the_line(capsys):
+    """The forum post quotes the code above the log: both are read (the code never run),
+    and the finding holds the code line as evidence next to the NaN epochs."""
+    code, data = _diagnose_json(capsys, SEEDS / "seed004.txt")
+    assert code == 0
+    assert data["diagnoses"][0]["model"] == "functional"
+    top = data["findings"][0]
+    assert top["cause"] == "final_activation_mismatch" and not top["settle"]
+    static = [e for e in top["evidence"] if e["source"] and e["source"]["line"] == 20]
+    assert static and static[0]["source"]["snippet"] == "Dense(numclasses, activation='relu')"
+    assert any(e["code"] == "nan_loss" for e in top["evidence"])
+
+
+@pytest.mark.parametrize("name, cause", [("seed000", "unsafe_lambda_layer"),
+                                         ("seed001", "softmax_with_binary_crossentropy")])
+def test_a_post_with_only_code_is_diagnosed_from_its_code(capsys, name, cause):
+    code, data = _diagnose_json(capsys, SEEDS / f"{name}.txt")
+    assert code == 0 and data["diagnoses"][0]["model"]
+    assert cause in [f["cause"] for f in data["findings"]]
 
 
 def test_seed002_log_alone_shows_validation_stuck_and_eval_mismatch(capsys):

@@ -20,14 +20,17 @@ from app import __version__
 
 
 class PasteDialog(QDialog):
-    """A box to paste log text copied from a forum, a notebook or a terminal."""
+    """A box to paste log text copied from a forum, a notebook or a terminal (or, with
+    ``code``, training code)."""
 
-    def __init__(self, parent: QWidget | None = None, text: str = "") -> None:
+    def __init__(self, parent: QWidget | None = None, text: str = "", code: bool = False) -> None:
         super().__init__(parent)
-        self.setWindowTitle(self.tr("Paste a training log"))
+        self.setWindowTitle(self.tr("Paste training code") if code else self.tr("Paste a training log"))
         self.resize(720, 480)
-        hint = QLabel(self.tr("Paste Keras console output, a CSVLogger file, History JSON, or a "
-                              "model.summary() table. Text around the log is fine."), self)
+        hint = QLabel(self.tr("Paste your Keras training code: the model, compile() and fit(). It is read, "
+                              "never run. Text around it is fine.") if code else
+                      self.tr("Paste Keras console output, a CSVLogger file, History JSON, a model.summary() "
+                              "table, or a whole forum post with its code. Text around the log is fine."), self)
         hint.setWordWrap(True)
         self.editor = QPlainTextEdit(self)
         self.editor.setObjectName("paste_text")

@@ -312,6 +312,15 @@ def read_code_file(path: str) -> CodeSpec:
 
 def looks_like_code(text: str) -> float:
     """How much ``text`` looks like Keras training code (0..1); cheap, for identify()."""
+    score = quotes_code(text)
+    if score and re.search(r"^\s*Epoch\s+\d+/\d+", text[:65536], re.M):
+        score = min(score, 0.3)  # a console log that quotes code: the log reader goes first
+    return score
+
+
+def quotes_code(text: str) -> float:
+    """How much ``text`` holds Keras training code (0..1), whatever else is around it (a
+    forum post quoting its code above the log); cheap."""
     head = text[:65536]
     score = 0.0
     if re.search(r"^\s*(import|from)\s+(tensorflow|keras|tf_keras)\b", head, re.M):
@@ -320,8 +329,6 @@ def looks_like_code(text: str) -> float:
         score = max(score, 0.7)
     elif re.search(r"\b(Dense|Conv[123]D|LSTM)\s*\(", head) and re.search(r"\.(compile|fit|add)\s*\(|\)\(\s*\w+\s*\)", head):
         score = max(score, 0.55)
-    if score and re.search(r"^\s*Epoch\s+\d+/\d+", head, re.M):
-        score = min(score, 0.3)  # a console log that quotes code: the log reader goes first
     return score
 
 
