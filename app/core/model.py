@@ -164,6 +164,9 @@ class ModelSpec:
     complete: bool = True  # False when only a summary table was available
     warnings: list[str] = field(default_factory=list)  # Lambda layers, unknown modules ...
     fit_settings: Any = None  # app.core.run.FitSettings seen in training code (code reader only)
+    # Data preparation seen in training code (code reader only): "divides_by_255", "scaler",
+    # "shuffles_data", "computes_class_weight" ... -> the app.core.run.Source of the first sighting
+    code_hints: dict[str, Any] = field(default_factory=dict)
 
     @property
     def params_non_trainable(self) -> int | None:

@@ -65,6 +65,12 @@ class Context:
         return sorted(train, key=lambda n: n != "loss") + sorted(val, key=lambda n: n != "val_loss")
 
     # -- symptoms -----------------------------------------------------------------------
+    def code_hint(self, *names: str):
+        """Where the training code does one of ``names`` to the data (``divides_by_255``,
+        ``scaler``, ``shuffles_data`` ...; see app.io.code.reader), or None."""
+        hints = getattr(self.model, "code_hints", None) or {}
+        return next((hints[name] for name in names if name in hints), None)
+
     def symptom(self, symptom_id: str) -> list[Symptom]:
         return [s for s in self.symptoms if s.id == symptom_id]
 

@@ -696,3 +696,40 @@ def test_a_log_that_quotes_its_code_gets_the_code_as_its_model(tmp_path, monkeyp
     # a capture larger than a post is a console log, not a post: its quoted code is not read
     monkeypatch.setattr(load_module, "MAX_QUOTED_CODE_BYTES", 1000)
     assert load_text(text, "post.txt").runs[0].model.format != "code"
+
+
+_PREP = '''import numpy as np
+from tensorflow import keras
+from tensorflow.keras import layers
+x_train = np.load("x.npy"); y_train = np.load("y.npy")
+PREP
+model = keras.Sequential([keras.Input(shape=(32,)), layers.Dense(64, activation="relu"),
+                          layers.Dense(2, activation="softmax")])
+model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+model.fit(x_train, y_train, epochs=20, batch_size=32, shuffle=False)
+'''
+
+
+def _finding(prep: str, cause: str):
+    code = read_code(_PREP.replace("PREP", prep), "train.py")
+    return next((f for f in diagnose(None, model=code.model, settings=code.fit).findings if f.cause == cause), None)
+
+
+def test_data_preparation_in_the_code_is_evidence():
+    """What the code does to the data before fit counts, with its line: inputs scaled in
+    the code rule out unnormalized inputs; a one-time shuffle makes shuffle=False harmless;
+    sorting makes it likelier."""
+    plain = _finding("pass", "unnormalized_inputs")
+    assert [e.code for e in plain.evidence] == ["no_input_scaling"]
+    assert _finding("x_train = x_train / 255.0", "unnormalized_inputs") is None
+    scaled = _finding("from sklearn.preprocessing import StandardScaler\nx_train = StandardScaler().fit_transform(x_train)",
+                      "unnormalized_inputs")
+    assert scaled is None or scaled.confidence < 0.4
+    alone = _finding("pass", "no_shuffle_sorted_data")
+    once = _finding("idx = np.random.permutation(len(x_train))\nx_train, y_train = x_train[idx], y_train[idx]",
+                    "no_shuffle_sorted_data")
+    ordered = _finding("order = np.argsort(y_train)", "no_shuffle_sorted_data")
+    assert once.confidence < 0.4 <= alone.confidence < ordered.confidence
+    piece = next(e for e in once.evidence if e.code == "shuffled_once_in_code")
+    assert piece.weight < 0 and piece.source.line == 5 and "permutation" in piece.describe("en")
+    assert "打乱" in piece.describe("zh_CN")

@@ -29,7 +29,8 @@ def _collect_hints(tree: ast.AST, interpreter: _Interpreter) -> dict[str, Source
     hints: dict[str, Source] = {}
 
     def hit(name: str, node: ast.AST) -> None:
-        hints.setdefault(name, interpreter.source(interpreter.line_of(node)))
+        if name not in hints:
+            hints[name] = interpreter.source(interpreter.line_of(node), interpreter.text_of(node))
 
     for node in ast.walk(tree):
         if isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.Div):
@@ -274,6 +275,7 @@ def read_code(text: str, path: str = "<pasted>", *, summary: ModelSpec | None = 
     if specs:
         model = specs[0]
         model.fit_settings = settings
+        model.code_hints = dict(code.hints)
         model.warnings.extend(f"{path}:{item.line}: {item.why}" if item.line else f"{path}: {item.why}"
                               for item in code.unresolved[:50])
         code.model = model

@@ -22,6 +22,14 @@ NO_SHUFFLE = T(
     "sorted by label give single-class batches",
     "fit 使用了 shuffle=False：每轮都按文件顺序读取样本，按标签排序的数据会产生只含一个类别的批次",
 )
+# The code shuffles the arrays once before fit (np.random.shuffle, permutation,
+# train_test_split, which shuffles by default): batches are mixed even with shuffle=False.
+SHUFFLED_ONCE_WEIGHT = -0.5
+# The code sorts something: a weak hint that the data are ordered.
+SORTED_WEIGHT = 0.15
+SHUFFLED_ONCE = T("the training code shuffles the data once before fit: `{snippet}`",
+                  "训练代码在 fit 之前把数据打乱了一次：`{snippet}`")
+SORTED = T("the training code sorts data: `{snippet}`", "训练代码对数据做了排序：`{snippet}`")
 SHUFFLED = T("fit shuffles the training data every epoch (shuffle=True)", "fit 每轮都会打乱训练数据（shuffle=True）")
 
 
@@ -41,9 +49,10 @@ class NoShuffleSortedData(CauseRule):
     )
     when_not = T(
         "Silent when fit shuffles (shuffle=True, Keras' default) and undecided when the setting "
-        "is not known; note that fit ignores shuffle for tf.data datasets and generators, which "
+        "is not known; training code that shuffles the arrays once before fit weakens it. Note that fit ignores shuffle for tf.data datasets and generators, which "
         "must shuffle themselves.",
-        "当 fit 打乱数据（shuffle=True，Keras 默认）时不报告；设置未知时无法判断。注意：对 tf.data 数据集"
+        "当 fit 打乱数据（shuffle=True，Keras 默认）时不报告；设置未知时无法判断；训练代码在 fit 之前"
+        "把数组打乱过一次会削弱这一判断。注意：对 tf.data 数据集"
         "和生成器，fit 会忽略 shuffle 参数，需要它们自己打乱。",
     )
     explains = (SymptomWeight("val_stuck_train_improves", 0.3), SymptomWeight("oscillation", 0.25),
@@ -61,6 +70,14 @@ class NoShuffleSortedData(CauseRule):
         if shuffle is False:
             yield evidence("setting", "shuffle_false", NO_SHUFFLE, NO_SHUFFLE_WEIGHT,
                            where=setting_where("shuffle"), source=source)
+            once = ctx.code_hint("shuffles_data")
+            if once is not None:
+                yield evidence("static", "shuffled_once_in_code", SHUFFLED_ONCE, SHUFFLED_ONCE_WEIGHT,
+                               where={"setting": "code.shuffle"}, source=once, snippet=once.snippet or "")
+            ordered = ctx.code_hint("sorts_data")
+            if ordered is not None and once is None:
+                yield evidence("static", "sorted_in_code", SORTED, SORTED_WEIGHT,
+                               where={"setting": "code.sort"}, source=ordered, snippet=ordered.snippet or "")
         elif shuffle is True:
             yield evidence("setting", "shuffle_true", SHUFFLED, SHUFFLED_WEIGHT,
                            where=setting_where("shuffle"), source=source)

@@ -46,6 +46,12 @@ LARGE_FIRST_LOSS_WEIGHT = 0.25
 HUGE_FIRST_LOSS_FACTOR = 1000.0
 HUGE_FIRST_LOSS_WEIGHT = 0.5
 
+# The training code scales the inputs itself (x / 255, a scaler, x - mean / std): as good as a
+# scaling layer, a little less sure (the scaled array may not be the one given to fit).
+SCALED_IN_CODE_WEIGHT = -0.5
+SCALED_IN_CODE = T("the training code scales the inputs before fit: `{snippet}`",
+                   "训练代码在 fit 之前对输入做了缩放：`{snippet}`")
+
 NO_SCALING = T(
     "no Normalization or Rescaling layer before the first weight layer `{layer}`: the model "
     "relies on the data being standardized beforehand",
@@ -102,9 +108,11 @@ class UnnormalizedInputs(CauseRule):
     )
     when_not = T(
         "Silent when a Normalization, Rescaling or normalization layer sits before the first "
-        "weights, or when the input is token ids (Embedding, lookup layers). Without a data "
+        "weights, when the training code scales the inputs itself (x / 255, a scaler), or when "
+        "the input is token ids (Embedding, lookup layers). Without a data "
         "sample the missing layer is only a weak hint: data standardized before fit look the same.",
-        "当第一个权重层之前有 Normalization、Rescaling 或归一化层，或输入是词元 id（Embedding、查找层）时不报告。"
+        "当第一个权重层之前有 Normalization、Rescaling 或归一化层，训练代码自己缩放了输入（x / 255、缩放器），"
+        "或输入是词元 id（Embedding、查找层）时不报告。"
         "没有数据样本时，缺少这样的层只是弱线索：在 fit 之前已标准化的数据看起来是一样的。",
     )
     explains = (SymptomWeight("slow_convergence", 0.3), SymptomWeight("oscillation", 0.25),
@@ -138,7 +146,11 @@ class UnnormalizedInputs(CauseRule):
                 continue
             if layer.class_name not in PASS_THROUGH_LAYERS and layer.class_name not in ACTIVATION_LAYERS:
                 break  # past the first layer's block: its outputs are not normalized
-        if first_weight is not None:
+        scaled = ctx.code_hint("divides_by_255", "scaler", "standardizes")
+        if scaled is not None:
+            yield evidence("static", "inputs_scaled_in_code", SCALED_IN_CODE, SCALED_IN_CODE_WEIGHT,
+                           where={"setting": "code.input_scaling"}, source=scaled, snippet=scaled.snippet or "")
+        elif first_weight is not None:
             yield evidence("static", "no_input_scaling", NO_SCALING, NO_SCALING_WEIGHT,
                            where=layer_where(first_weight), layer=first_weight.name)
         reading = first_loss_reading(ctx)
