@@ -58,9 +58,12 @@ def merge(runs: list[Run]) -> Run:
             target = getattr(merged, table_name)
             for name, series in getattr(run, table_name).items():
                 target.setdefault(name, series)
-        merged.evaluations.extend(run.evaluations)
-        merged.events.extend(run.events)
-        merged.warnings.extend(run.warnings)
+        # The same evaluate() output or callback line in two logs of one run is one event.
+        seen_evaluations = {_evaluation_key(e) for e in merged.evaluations}
+        merged.evaluations.extend(e for e in run.evaluations if _evaluation_key(e) not in seen_evaluations)
+        seen_events = {(e.kind, e.epoch, e.text.strip()) for e in merged.events}
+        merged.events.extend(e for e in run.events if (e.kind, e.epoch, e.text.strip()) not in seen_events)
+        merged.warnings.extend(w for w in run.warnings if w not in merged.warnings)
         for key in run.fit.to_dict():
             value = getattr(run.fit, key)
             if value is not None:
@@ -69,6 +72,11 @@ def merge(runs: list[Run]) -> Run:
             merged.model = run.model
     merged.fit.derive()
     return merged
+
+
+def _evaluation_key(evaluation) -> tuple:
+    return (evaluation.after_epoch, evaluation.label, tuple(sorted(
+        (k, round(float(v), 4)) for k, v in evaluation.metrics.items() if isinstance(v, (int, float)))))
 
 
 def _source(run: Run):
@@ -109,6 +117,33 @@ def _folder(path: str) -> str:
     return os.path.dirname(os.path.abspath(path)) if path and not path.startswith("<") else ""
 
 
+# Which copy of a model saved in several formats is diagnosed: the one holding the most.
+_FORMAT_RANK = {"keras": 0, "h5": 1, "json": 2, "code": 3}
+
+
+def _signature(model: ModelSpec) -> tuple:
+    return (model.class_name, tuple((layer.name, layer.class_name, layer.params_total) for layer in model.layers))
+
+
+def same_model_once(models: list[ModelSpec]) -> list[ModelSpec]:
+    """One model per folder and architecture: ``model.keras``, ``model.h5`` and
+    ``model.json`` of the same model, saved side by side, are one model (the ``.keras``
+    first: it holds the compile settings), not three cases of the same run."""
+    kept: dict[tuple, ModelSpec] = {}
+    order: list[tuple] = []
+    for model in models:
+        if model.format == "code" or not model.layers:
+            key: tuple = ("unique", id(model))
+        else:
+            key = (_folder(model.source_path), _signature(model))
+        if key not in kept:
+            order.append(key)
+            kept[key] = model
+        elif _FORMAT_RANK.get(model.format, 9) < _FORMAT_RANK.get(kept[key].format, 9):
+            kept[key] = model
+    return [kept[key] for key in order]
+
+
 def pair(runs: list[Run], models: list[ModelSpec]) -> list[Case]:
     """Cases to diagnose: each run group with its model.
 
@@ -117,6 +152,7 @@ def pair(runs: list[Run], models: list[ModelSpec]) -> list[Case]:
     diagnosed from their static evidence alone.
     """
     runs = group_runs(runs)
+    models = same_model_once(models)
     if not models:
         return [Case([run], None) for run in runs] or []
     if len(models) == 1:

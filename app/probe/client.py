@@ -94,7 +94,7 @@ class RebuildResult:
     layers_reinitialized: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
     compiled: bool = False
     notes: list[str] = field(default_factory=list)
-    layers_nonfinite: list[str] = field(default_factory=list)  # carried weights holding NaN/inf
+    layers_nonfinite: list[str] = field(default_factory=list)  # saved weights held NaN/inf: re-initialized
 
     def to_dict(self) -> dict[str, Any]:
         return {"out_path": self.out_path, "layers_carried": list(self.layers_carried),

@@ -95,8 +95,8 @@ def rebuild(source_path: str, config: dict[str, Any], out_path: str, progress: P
                 result.notes.append("legacy .h5 input written as .keras")
     progress.report(0.75, "weights carried over")
     if result.layers_nonfinite:
-        result.notes.append(f"the carried weights of {', '.join(result.layers_nonfinite[:5])} hold NaN or inf "
-                            "(kept as saved: retrain from a fresh initialization)")
+        result.notes.append(f"the saved weights of {', '.join(result.layers_nonfinite[:5])} hold NaN or inf "
+                            "(the run diverged): those layers start from their initializers")
 
     if isinstance(compile_config, dict):
         _compile(model, compile_config, result.notes)
@@ -176,9 +176,15 @@ def _short(error: BaseException) -> str:
     return f"{type(error).__name__}: {first[:400]}"
 
 
+# Fresh weights (new layers, layers whose shapes changed or whose saved weights are NaN) are
+# drawn with a fixed seed: the same input and patch give the same file.
+INIT_SEED = 0
+
+
 def _build_model(model_config: dict[str, Any]) -> Any:
     import keras
 
+    keras.utils.set_random_seed(INIT_SEED)  # this worker process's own generators only
     try:
         if "module" in model_config:
             model = keras.saving.deserialize_keras_object(model_config, safe_mode=True)
@@ -357,42 +363,67 @@ def _carry_from_keras(path: str, model: Any, scratch: str, result: RebuildResult
                 if not target:
                     result.layers_reinitialized.append((name, "its weights were not found where Keras saves them"))
                     continue
-                reason = _copy_group(weights, groups.get(name, []), target)
+                reason, fresh = _copy_group(weights, groups.get(name, []), target)
                 if reason is None:
                     result.layers_carried.append(name)
-                    if not all(np.isfinite(dataset[()]).all() for dataset in target.values()):
-                        result.layers_nonfinite.append(name)
+                    if fresh:
+                        result.notes.append(f"{name}: {fresh} new weight array(s) start from their initializers "
+                                            "(the others are carried)")
                 else:
                     result.layers_reinitialized.append((name, reason))
+                    if reason == NONFINITE:
+                        result.layers_nonfinite.append(name)
     try:
         model.load_weights(staged)  # our own file, written by Keras above and filled with arrays
     except Exception as error:
         raise BuildError(f"Keras could not load the carried weights: {_short(error)}") from None
 
 
-def _copy_group(weights: h5py.File, candidates: list[str], target: dict[str, h5py.Dataset]) -> str | None:
-    """Copy one layer's arrays when they match ``target``; else the reason they were not."""
+NONFINITE = "its saved weights hold NaN or inf (the run diverged): it starts from its initializers"
+
+
+def _prefix_match(saved: list[tuple[int, ...]], wanted: list[tuple[int, ...]]) -> bool:
+    """The saved arrays are the first of the wanted ones, shapes equal: the patched layer only
+    gained arrays after them (a bias after the kernel, renorm statistics after BatchNorm's)."""
+    return 0 < len(saved) < len(wanted) and wanted[:len(saved)] == saved
+
+
+def _copy_group(weights: h5py.File, candidates: list[str], target: dict[str, h5py.Dataset]
+                ) -> tuple[str | None, int]:
+    """Copy one layer's arrays into ``target`` when they fit: (None, how many target arrays
+    start fresh), else (the reason they were not copied, 0)."""
     source = None
     for group in candidates:  # the first group that exists (the fallbacks are for older layouts)
         source = _datasets(weights.get(group))
         if source is not None:
             break
     if not candidates:
-        return "no layer of that name in the original model"
+        return "no layer of that name in the original model", 0
     if not source:
-        return "the original model holds no weights for it"
+        return "the original model holds no weights for it", 0
     wanted, saved = _shapes(target), _shapes(source)
-    if wanted != saved:
+    wanted_order = [wanted[k] for k in sorted(wanted, key=_index_key)]
+    saved_order = [saved[k] for k in sorted(saved, key=_index_key)]
+    prefix = _prefix_match(saved_order, wanted_order) and set(saved) <= set(wanted)
+    if wanted != saved and not prefix:
         if len(wanted) != len(saved):
-            return f"it has {len(wanted)} weight arrays, the original {len(saved)}"
-        return (f"its weight shapes changed: {_describe_shapes([saved[k] for k in sorted(saved)])} in the "
-                f"original, {_describe_shapes([wanted[k] for k in sorted(wanted)])} now")
+            return f"it has {len(wanted)} weight arrays, the original {len(saved)}", 0
+        return (f"its weight shapes changed: {_describe_shapes(saved_order)} in the "
+                f"original, {_describe_shapes(wanted_order)} now"), 0
     try:
-        for key, dataset in target.items():
-            dataset[...] = np.asarray(source[key][()])
+        arrays = {key: np.asarray(source[key][()]) for key in saved}
     except (OSError, ValueError, TypeError, RuntimeError) as error:
-        return f"its saved weights could not be read ({error})"
-    return None
+        return f"its saved weights could not be read ({error})", 0
+    if not all(np.isfinite(array).all() for array in arrays.values() if array.dtype.kind == "f"):
+        return NONFINITE, 0
+    for key, array in arrays.items():
+        target[key][...] = array
+    return None, len(wanted) - len(saved)
+
+
+def _index_key(key: str) -> tuple:
+    """``vars/10`` after ``vars/2``: Keras numbers a layer's variables in creation order."""
+    return tuple(int(part) if part.isdigit() else part for part in key.split("/"))
 
 
 # ------------------------------------------------------------- weights of a legacy .h5
@@ -428,13 +459,16 @@ def _carry_from_h5(path: str, model: Any, result: RebuildResult) -> None:
             if arrays is None:
                 result.layers_reinitialized.append((name, "no layer of that name in the original model"))
                 continue
-            reason = _assign(variables, arrays)
+            reason, fresh = _assign(variables, arrays)
             if reason is None:
                 result.layers_carried.append(name)
-                if not all(np.isfinite(np.asarray(variable.numpy())).all() for variable in variables):
-                    result.layers_nonfinite.append(name)
+                if fresh:
+                    result.notes.append(f"{name}: {fresh} new weight array(s) start from their initializers "
+                                        "(the others are carried)")
             else:
                 result.layers_reinitialized.append((name, reason))
+                if reason == NONFINITE:
+                    result.layers_nonfinite.append(name)
 
 
 def _h5_saved_weights(path: str, group: h5py.Group, model: Any) -> dict[str, list[h5py.Dataset]]:
@@ -463,20 +497,24 @@ def _h5_saved_weights(path: str, group: h5py.Group, model: Any) -> dict[str, lis
     return saved
 
 
-def _assign(variables: list[Any], arrays: list[h5py.Dataset]) -> str | None:
+def _assign(variables: list[Any], arrays: list[h5py.Dataset]) -> tuple[str | None, int]:
+    """Assign ``arrays`` to ``variables`` (in order) when they fit: (None, how many variables
+    keep their fresh values), else (the reason, 0)."""
     wanted = [tuple(int(d) for d in variable.shape) for variable in variables]
     saved = [tuple(int(d) for d in dataset.shape) for dataset in arrays]
-    if len(wanted) != len(saved):
-        return f"it has {len(wanted)} weight arrays, the original {len(saved)}"
-    if wanted != saved:
-        return f"its weight shapes changed: {_describe_shapes(saved)} in the original, {_describe_shapes(wanted)} now"
+    if wanted != saved and not _prefix_match(saved, wanted):
+        if len(wanted) != len(saved):
+            return f"it has {len(wanted)} weight arrays, the original {len(saved)}", 0
+        return f"its weight shapes changed: {_describe_shapes(saved)} in the original, {_describe_shapes(wanted)} now", 0
     try:
         values = [np.asarray(dataset[()]) for dataset in arrays]
     except (OSError, ValueError, TypeError, RuntimeError) as error:
-        return f"its saved weights could not be read ({error})"
+        return f"its saved weights could not be read ({error})", 0
+    if not all(np.isfinite(value).all() for value in values if value.dtype.kind == "f"):
+        return NONFINITE, 0
     for variable, value in zip(variables, values):
         variable.assign(value.astype(variable.dtype) if value.dtype != variable.dtype else value)
-    return None
+    return None, len(wanted) - len(saved)
 
 
 # --------------------------------------------------------------------- compile and save

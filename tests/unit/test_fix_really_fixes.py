@@ -157,7 +157,7 @@ def archive_weights(path: Path) -> dict[str, list[np.ndarray]]:
 
 def reinitialize(model, names) -> list[str]:
     """Draw fresh weights for the layers ``names`` from their own initializers (under the seed
-    set before): the worker's own fresh initialization is not seeded, so a layer it could not
+    set before): the worker seeds its own fresh initialization differently, so a layer it could not
     carry (a changed shape) is drawn again here for a reproducible run. Layers without a kernel
     (BatchNormalization) start from constants anyway. Returns the layers redrawn."""
     redrawn = []
@@ -450,10 +450,11 @@ def test_seed004_regenerated_data_match_the_fixture(generator):
 
 
 def test_seed004_fix_really_fixes(keras, generator, seed004_plan, rebuilt):
-    """set_output_activation softmax on dense_1, rebuilt by the worker. The fixture's saved
-    head weights are NaN (the failed run): the worker carries them as saved and says so; they
-    are re-initialized here (each layer's own initializers) before training, the frozen VGG
-    base keeps its carried (finite) weights. Same Adam(1e-3), batch 32, 10 epochs as the run."""
+    """set_output_activation softmax on dense_1, rebuilt by the worker: the file the user
+    gets, trained as written. The fixture's saved head weights are NaN (the failed run): the
+    worker does not carry them (it says so) and the head starts from its initializers; the
+    frozen VGG base keeps its carried (finite) weights. Same Adam(1e-3), batch 32, 10 epochs
+    as the run."""
     patched = seed004_plan["plan"]
     assert [(p.id, p.params) for p in patched.applied] == [
         ("set_output_activation", {"activation": "softmax", "layer": "dense_1"})]
@@ -463,8 +464,7 @@ def test_seed004_fix_really_fixes(keras, generator, seed004_plan, rebuilt):
     seed(keras, generator.SEED004_INIT)
     model = keras.saving.load_model(result.out_path)
     assert model.get_layer("dense_1").get_config()["activation"] == "softmax"
-    assert result.layers_reinitialized == []
-    assert reinitialize(model, result.layers_nonfinite) == ["dense", "dense_1"]
+    assert sorted(name for name, _ in result.layers_reinitialized) == ["dense", "dense_1"]
     assert all(np.isfinite(w).all() for w in model.get_weights())
     history = model.fit(x_train, y_train, epochs=10, batch_size=32, validation_data=(x_test, y_test),
                         verbose=0).history

@@ -146,6 +146,7 @@ class KindCase:
     check: Callable[[Any], None]  # asserts the intended change on the loaded model
     reinitialized: set[str] = field(default_factory=set)  # layers whose weights had to change
     removed: set[str] = field(default_factory=set)  # original weighted layers the patch replaced
+    gained: set[str] = field(default_factory=set)  # carried layers that gained arrays (a bias, renorm statistics)
     xfail: str | None = None  # a known bug in app/patches: the reason
 
     @property
@@ -234,6 +235,7 @@ def _bias_on(model):
     for name in ("dense", "dense_1", "dense_2"):
         assert layer_config(model, name)["use_bias"] is True
         assert len(model.get_layer(name).get_weights()) == 2
+        assert not model.get_layer(name).get_weights()[1].any()  # the new bias starts at zero
 
 
 def _no_bias_regularizer(model):
@@ -297,7 +299,7 @@ CASES = [
              reinitialized={"group_normalization", "group_normalization_1"},
              removed={"batch_normalization", "batch_normalization_1"}),
     KindCase("batchnorm_renorm", "batchnorm_renorm", {}, "seed002_softmax_bce_bn/model.keras", _renorm,
-             reinitialized=BN3),
+             gained=BN3),
     KindCase("insert_normalization", "insert_normalization", {}, "unnormalized_inputs_mlp/model.keras",
              _normalization_after_input, reinitialized={"normalization"}),
     KindCase("insert_normalization-h5", "insert_normalization", {"mean": 0.5, "variance": 2.0},
@@ -311,7 +313,7 @@ CASES = [
              "dead_relu_conv1d/model.keras", _leaky_relu_convs),
     KindCase("set_initializer", "set_initializer", {}, "zeros_init_mlp/model.keras", _he_normal),
     KindCase("enable_bias", "enable_bias", {}, "missing_bias_mlp/model.keras", _bias_on,
-             reinitialized={"dense", "dense_1", "dense_2"}),
+             gained={"dense", "dense_1", "dense_2"}),
     KindCase("drop_bias_regularizer", "drop_bias_regularizer", {}, "bias_regularized_mlp/model.keras",
              _no_bias_regularizer),
     KindCase("set_loss", "set_loss", {"loss": "categorical_crossentropy"}, "seed002_softmax_bce_bn/model.keras",
@@ -442,18 +444,30 @@ def test_patch_kind_end_to_end(case: KindCase, batch: Batch, keras):
     model = keras.models.load_model(batch.outs[case.id], safe_mode=True)
     # 2. the intended change is in the loaded model
     case.check(model)
-    # 3. the layers that had to change are reported, with a reason
-    reasons = dict(result.layers_reinitialized)
-    assert set(reasons) == case.reinitialized
-    assert all(len(reason) > 10 for reason in reasons.values())
-    # 4. every other weighted layer carries exactly the original arrays (read with h5py)
+    # 3. the layers that had to change are reported, with a reason; so are the layers whose
+    #    saved weights are NaN/inf (a diverged run): those start from their initializers
     original = original_arrays(case.source)
+    nonfinite = {name for name, arrays in original.items()
+                 if name not in case.removed | case.reinitialized
+                 and not all(np.isfinite(a).all() for a in arrays if a.dtype.kind == "f")}
+    reasons = dict(result.layers_reinitialized)
+    assert set(reasons) == case.reinitialized | nonfinite
+    assert sorted(result.layers_nonfinite) == sorted(nonfinite)
+    assert all("NaN" in reasons[name] for name in nonfinite)
+    assert all(len(reason) > 10 for reason in reasons.values())
+    for name in nonfinite:
+        assert all(np.isfinite(w).all() for w in weighted_leaves(model)[name].get_weights()), name
+    # 4. every other weighted layer carries exactly the original arrays (read with h5py)
     leaves = weighted_leaves(model)
-    expected_carried = set(original) - case.removed - case.reinitialized
+    expected_carried = set(original) - case.removed - case.reinitialized - nonfinite
     assert set(result.layers_carried) == expected_carried
-    assert set(leaves) == expected_carried | case.reinitialized
+    assert set(leaves) == expected_carried | case.reinitialized | nonfinite
     for name in sorted(expected_carried):
         rebuilt, saved = leaves[name].get_weights(), original[name]
+        if name in case.gained:  # the trained arrays first, the new ones after them, fresh
+            assert len(rebuilt) > len(saved), name
+            rebuilt = rebuilt[:len(saved)]
+            assert any(f"{name}:" in note and "new weight array" in note for note in result.notes), result.notes
         assert [a.shape for a in rebuilt] == [b.shape for b in saved], name
         assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(rebuilt, saved)), name
     for name in case.reinitialized & set(original):  # a changed layer's shapes really changed
