@@ -1,7 +1,7 @@
 """The ``traindoc`` command line: a thin shell over ``app.io`` (and later the rule engine).
 
 Exit codes: 0 success, 2 unreadable input or bad usage (message on stderr), 130 when
-interrupted.
+interrupted, 141 when the reader of the output went away (``traindoc ... | head``).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from typing import Sequence
 
@@ -16,6 +17,7 @@ from app import __version__
 
 EXIT_OK = 0
 EXIT_INPUT = 2
+EXIT_BROKEN_PIPE = 128 + 13  # 128 + SIGPIPE, what a shell shows for a writer whose pipe closed
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -103,6 +105,23 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # a closed pipe often shows only here, on the last buffered write
+        return code
+    except BrokenPipeError:
+        # The reader left early (``| head``): stop quietly. Point stdout at devnull so the
+        # flush at interpreter exit does not fail again on the same closed pipe.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass  # stdout without a file descriptor (captured, replaced): nothing to redirect
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
@@ -145,8 +164,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _has_display() -> bool:
-    import os
-
     if os.environ.get("QT_QPA_PLATFORM"):
         return True
     if sys.platform.startswith("linux"):

@@ -7,6 +7,7 @@ runs in the TensorFlow worker process (:mod:`app.probe`), never in this one.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
@@ -38,7 +39,8 @@ def add_parser(sub) -> None:
     patch.add_argument("--code-out", metavar="NEW.py",
                        help="write the patched training script (a new file; .diff/.patch: the diff)")
     patch.add_argument("--fix", action="append", default=[], metavar="CAUSE_OR_PATCH",
-                       help="a cause id or a patch id (repeatable)")
+                       help="a cause id, or a patch id with optional parameters "
+                            "(set_learning_rate:learning_rate=1e-4; see --list) (repeatable)")
     patch.add_argument("--auto", action="store_true",
                        help="diagnose, then apply the first fix of every finding above the threshold")
     patch.add_argument("-o", "--output", metavar="OUT.keras", help="the patched model to write (a new file)")
@@ -95,14 +97,15 @@ def run(args: argparse.Namespace) -> int:
     print(result.summary(lang))
     requested = {p.id for p in patches_for(args.fix, diagnosis)} if args.fix else set()
     refused = [r for r in result.refused if r.patch in requested or r.kind in ("conflict", "unsafe")]
-    if refused or result.unsafe or not result.applied:
+    if refused or not result.applied:
         for item in refused:
             print(f"traindoc patch: refused {item.patch}: {item.describe(lang)}", file=sys.stderr)
-        for refusal in result.unsafe[:10]:
-            print(f"traindoc patch: refused: {refusal}", file=sys.stderr)
         if not result.applied:
             print("traindoc patch: no patch could be applied", file=sys.stderr)
         return EXIT_REFUSED
+    # A config TrainDoc does not rebuild (a Lambda layer, custom objects) refuses only the
+    # patched model file: the training settings and the code change are still given.
+    model_refused = bool(result.unsafe) and result.model_changed and bool(args.output)
     script = patch_script(code, result, document.model, lang) if code is not None else None
     text = code_text_for(result, script, lang)
     if text:
@@ -114,15 +117,21 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         return EXIT_OK
     inputs = [p for p in (args.model, args.code, *args.log) if p]
+    training_target = None
+    if result.changes_for("training") and (args.training_out or args.output):
+        training_target = args.training_out or _training_path(args.output)
+        if not args.training_out and os.path.exists(training_target):  # checked before anything is written
+            print(f"traindoc: {training_target}: the training settings would replace an existing file; "
+                  "name a new one with --training-out", file=sys.stderr)
+            return EXIT_REFUSED
     written: list[str] = []
     try:
-        if result.model_changed and args.output:
+        if result.model_changed and args.output and not model_refused:
             written.append(_rebuild(args.model, result, args.output))
-        if result.changes_for("training") and (args.training_out or args.output):
+        if training_target is not None:
             from app.patches import write_training_settings
 
-            target = args.training_out or _training_path(args.output)
-            written.append(write_training_settings(result, target, inputs=inputs))
+            written.append(write_training_settings(result, training_target, inputs=inputs))
         if args.code_out and script is not None:
             if not script.changed:
                 print("traindoc patch: nothing could be changed in the code (see above); "
@@ -137,6 +146,12 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     for path in written:
         print(("已写入 " if lang.startswith("zh") else "Wrote ") + path)
+    if model_refused:
+        print(f"traindoc patch: refused: the patched model cannot be rebuilt safely, {args.output} not written "
+              "(the diagnosis, the training settings and the code change still stand):", file=sys.stderr)
+        for refusal in result.unsafe[:10]:
+            print(f"  {refusal}", file=sys.stderr)
+        return EXIT_REFUSED
     return EXIT_OK if written else EXIT_REFUSED
 
 
@@ -197,5 +212,7 @@ def _list(lang: str) -> int:
 
     for unit in CATALOG.values():
         how = "manual" if unit.manual is not None else unit.target
-        print(f"{unit.id:<26} [{how}] {unit.title.render(lang, unit.with_defaults({}))}")
+        params = ", ".join(f"{key}={json.dumps(value)}" for key, value in unit.params.items())
+        print(f"{unit.id:<26} [{how}] {unit.title.render(lang, unit.with_defaults({}))}"
+              + (f"\n{'':<27}parameters: {params}" if params else ""))
     return EXIT_OK

@@ -324,7 +324,8 @@ class MainWindow(QMainWindow):
         if self.patch_dialog is not None:
             self.patch_dialog.close()
         self.patch_dialog = PatchPreviewDialog(finding, fix, self._model_path_of(finding), self.lang,
-                                               self.settings.last_dir, self, code=self._code_of(finding))
+                                               self.settings.last_dir, self, code=self._code_of(finding),
+                                               inputs=self._opened_paths())
         self.patch_dialog.saved.connect(lambda path: self.statusBar().showMessage(
             self.tr("Saved {0}").format(path), 8000))
         self.patch_dialog.show()
@@ -336,6 +337,12 @@ class MainWindow(QMainWindow):
                 model = case.case.model
                 return model.source_path if model is not None and model.format in ("keras", "h5") else None
         return None
+
+    def _opened_paths(self) -> list[str]:
+        """Every file of what is open (logs, models, code): outputs never go over them."""
+        paths = [p for run in self.session.runs for p in run.paths]
+        paths += [m.source_path for m in self.session.models if m.source_path]
+        return [p for p in dict.fromkeys(paths) if p and not p.startswith("<")]
 
     def _code_of(self, finding):
         """The training code open in the Code tab (its changes come as a diff of it)."""

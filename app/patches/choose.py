@@ -7,6 +7,8 @@ apply the same edits for the same finding.
 
 from __future__ import annotations
 
+import json
+
 from app.core.diagnosis import Diagnosis, Finding
 from app.core.ids import CAUSES
 from app.patches.apply import Patch, patches_from_finding
@@ -27,13 +29,38 @@ def primary_patch(finding: Finding) -> Patch | None:
     return next((p for p in patches_from_finding(finding) if automatic(p)), None)
 
 
+def parse_request(request: str) -> tuple[str, dict]:
+    """``set_loss:loss=categorical_crossentropy`` → ("set_loss", {"loss": "categorical_crossentropy"});
+    values are JSON when they parse as JSON (``1e-4``, ``true``, ``[1, 2]``), else text."""
+    name, _, rest = request.partition(":")
+    params: dict = {}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise UnknownFix(f"{request}: parameters are key=value pairs separated by commas "
+                             "(e.g. set_learning_rate:learning_rate=1e-4)")
+        try:
+            params[key.strip()] = json.loads(value)
+        except ValueError:
+            params[key.strip()] = value.strip()
+    return name.strip(), params
+
+
 def patches_for(requests: list[str], diagnosis: Diagnosis | None) -> list[Patch]:
-    """Patches for ``requests`` (cause ids or patch ids, in order)."""
+    """Patches for ``requests`` (cause ids, or patch ids with optional ``:key=value,...``
+    parameters, in order)."""
     findings = {f.cause: f for f in diagnosis.findings} if diagnosis is not None else {}
     out: list[Patch] = []
-    for request in requests:
+    for raw in requests:
+        request, params = parse_request(raw)
         if request in CATALOG:
-            out.append(Patch(request))
+            unknown = set(params) - set(CATALOG[request].params)
+            if unknown:
+                raise UnknownFix(f"{raw}: {request} takes {', '.join(sorted(CATALOG[request].params)) or 'no parameters'}, "
+                                 f"not {', '.join(sorted(unknown))}")
+            out.append(Patch(request, params))
+        elif params:
+            raise UnknownFix(f"{raw}: only patch ids take parameters (traindoc patch --list)")
         elif request in CAUSES:
             finding = findings.get(request)
             if finding is None:

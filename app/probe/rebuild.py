@@ -379,7 +379,7 @@ def _carry_from_keras(path: str, model: Any, scratch: str, result: RebuildResult
         raise BuildError(f"Keras could not load the carried weights: {_short(error)}") from None
 
 
-NONFINITE = "its saved weights hold NaN or inf (the run diverged): it starts from its initializers"
+NONFINITE = "its saved weights are NaN or inf: the run diverged"
 
 
 def _prefix_match(saved: list[tuple[int, ...]], wanted: list[tuple[int, ...]]) -> bool:

@@ -242,37 +242,37 @@
         <translation>打开训练日志或模型</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="329"/>
+        <location filename="../../app/gui/main_window.py" line="330"/>
         <source>Saved {0}</source>
         <translation>已保存 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="356"/>
+        <location filename="../../app/gui/main_window.py" line="363"/>
         <source>Export report</source>
         <translation>导出报告</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="378"/>
+        <location filename="../../app/gui/main_window.py" line="385"/>
         <source>Report saved to {0}</source>
         <translation>报告已保存到 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="388"/>
+        <location filename="../../app/gui/main_window.py" line="395"/>
         <source>Report copied as Markdown</source>
         <translation>报告已复制为 Markdown</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="445"/>
+        <location filename="../../app/gui/main_window.py" line="452"/>
         <source>Most likely cause: {0} ({1:.0%})</source>
         <translation>最可能的原因：{0}（{1:.0%}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="468"/>
+        <location filename="../../app/gui/main_window.py" line="475"/>
         <source>(none)</source>
         <translation>（无）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="472"/>
+        <location filename="../../app/gui/main_window.py" line="479"/>
         <source>Clear list</source>
         <translation>清空列表</translation>
     </message>
@@ -386,148 +386,153 @@
 <context>
     <name>PatchPreviewDialog</name>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="62"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="64"/>
         <source>Fix: {0}</source>
         <extracomment>path of a file written (model or training settings) message</extracomment>
         <translation>修复：{0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="80"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="82"/>
         <source>What changes</source>
         <translation>改动内容</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="81"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="83"/>
         <source>Model config diff</source>
         <translation>模型配置差异</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="82"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="84"/>
         <source>Code change</source>
         <translation>代码改动</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="89"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="91"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="92"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="94"/>
         <source>Save patched model…</source>
         <translation>保存修复后的模型…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="94"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="96"/>
         <source>Save training config…</source>
         <translation>保存训练配置…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="96"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="98"/>
         <source>Save patched script…</source>
         <translation>保存修改后的脚本…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="98"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="100"/>
         <source>Copy code fix</source>
         <translation>复制代码修改</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="100"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="102"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="131"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="133"/>
         <source>This fix is a change to make by hand.</source>
         <translation>此修复需要手动修改。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="132"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="134"/>
         <source>Open the model file (.keras/.h5) to save a patched copy; the code change is below.</source>
         <translation>打开模型文件（.keras/.h5）即可保存修复后的副本；代码改动见下方。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="152"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="154"/>
         <source>The patched model cannot be written: its config holds objects TrainDoc does not rebuild (the diagnosis still stands). Make the change in your code instead.</source>
         <translation>无法写出修复后的模型：其配置包含 TrainDoc 不会重建的对象（诊断结论仍然有效）。请改为在代码中修改。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="158"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="160"/>
         <source>(no change to the model config)</source>
         <translation>（模型配置没有改动）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="161"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="163"/>
         <source>Code change ({0})</source>
         <translation>代码修改（{0}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="167"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="169"/>
         <source>No model file is open: the fix is made in {0}. Open the model file (.keras/.h5) to save a patched copy of it too.</source>
         <translation>未打开模型文件：修改在 {0} 中完成。打开模型文件（.keras/.h5）即可同时保存修改后的模型副本。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="189"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="193"/>
         <source>Save patched model</source>
         <translation>保存修复后的模型</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="190"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="194"/>
         <source>Keras model (*.keras)</source>
         <translation>Keras 模型 (*.keras)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="204"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="210"/>
+        <source>{0} is a file you opened: choose a new file name</source>
+        <translation>{0} 是你打开的文件：请换一个新文件名</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="212"/>
         <source>Rebuilding the model in a worker process…</source>
         <translation>正在后台进程中重建模型…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="210"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="218"/>
         <source>Save training config</source>
         <translation>保存训练配置</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="212"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="220"/>
         <source>JSON (*.json);;YAML (*.yaml *.yml)</source>
         <translation>JSON (*.json);;YAML (*.yaml *.yml)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="225"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="233"/>
         <source>Training settings saved to {0}</source>
         <translation>训练设置已保存到 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="235"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="243"/>
         <source>Save patched script</source>
         <translation>保存修改后的脚本</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="236"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="244"/>
         <source>Python (*.py);;Unified diff (*.diff *.patch)</source>
         <translation>Python (*.py);;统一差异格式 (*.diff *.patch)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="250"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="258"/>
         <source>Patched script saved to {0}</source>
         <translation>修改后的脚本已保存到 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="255"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="263"/>
         <source>Code change copied to the clipboard.</source>
         <translation>代码改动已复制到剪贴板。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="260"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="268"/>
         <source>Cancelled.</source>
         <translation>已取消。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="274"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="282"/>
         <source>Patched model saved to {0}: weights carried over for {1} layer(s).</source>
         <translation>修复后的模型已保存到 {0}：{1} 个层的权重已保留。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="277"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="285"/>
         <source>Re-initialized (shapes changed): {0}.</source>
         <translation>重新初始化（形状已改变）：{0}。</translation>
     </message>

@@ -43,7 +43,9 @@ def test_fix_button_previews_and_saves_a_patched_model(qtbot, window, tmp_path):
         dialog.save_model_to(str(out))
         assert dialog.cancel_button.isVisible()  # the worker runs; the window does not wait
     assert saved.args[0] == str(out) and out.exists()
-    assert "weights carried over for 8 layer(s)" in dialog.status.text()
+    # the frozen base is carried; the head's saved weights are NaN (the failed run): drawn fresh
+    assert "weights carried over for 6 layer(s)" in dialog.status.text()
+    assert "NaN" in dialog.status.text()
     assert _sha(model) == before
 
 
@@ -67,3 +69,31 @@ def test_without_a_model_file_the_preview_offers_the_code_change(qtbot, window):
     from PySide6.QtGui import QGuiApplication
 
     assert "softmax" in QGuiApplication.clipboard().text()
+
+
+def test_training_settings_never_go_over_an_open_log_and_an_unsafe_model_still_gives_them(qtbot, window, tmp_path):
+    """seed000's model holds Lambda layers: Save patched model… is off, Save training
+    config… stays on; and it refuses to write over the log that is open."""
+    from tests.gui.conftest import FIXTURES
+
+    folder = FIXTURES / "runs" / "seed000_mse_sigmoid"
+    log = folder / "console_v1.txt"
+    before = _sha(log)
+    open_and_wait(qtbot, window, [folder / "model.keras", log])
+    from app.core.diagnosis import Fix
+    from app.core.i18n import T
+    from app.gui.views.patch_dialog import PatchPreviewDialog
+
+    finding = window.session.cases[0].diagnosis.findings[0]
+    fix = Fix("set_shuffle", T("Shuffle", "打乱"), "safe", {"shuffle": True}, "model.fit(..., shuffle=True)")
+    dialog = PatchPreviewDialog(finding, fix, str(folder / "model.keras"), "en", str(tmp_path), window,
+                                inputs=window._opened_paths())
+    qtbot.addWidget(dialog)
+    assert dialog.plan.applied and not dialog.save_model_button.isEnabled()
+    assert dialog.save_training_button.isEnabled()
+    with qtbot.waitSignal(dialog.failed, timeout=5_000) as failed:
+        dialog.save_training_to(str(log))
+    assert "overwrite" in failed.args[0] and _sha(log) == before
+    with qtbot.waitSignal(dialog.saved, timeout=5_000):
+        dialog.save_training_to(str(tmp_path / "fit.json"))
+    assert (tmp_path / "fit.json").exists()

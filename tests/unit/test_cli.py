@@ -110,3 +110,132 @@ def test_the_bundled_sample_holds_a_model_and_a_log():
 def test_bad_usage_exits_2(command):
     done = _run(*command)
     assert done.returncode == 2 and "usage" in done.stderr
+
+
+# --- inspect --format json on the committed fixture runs (tests/fixtures/fixtures.json) -------
+
+RUNS = ROOT / "tests" / "fixtures" / "runs"
+MANIFEST = ROOT / "tests" / "fixtures" / "fixtures.json"
+
+
+def _scenario(name: str) -> dict:
+    return json.loads(MANIFEST.read_text(encoding="utf-8"))["scenarios"][name]
+
+
+def _reject_constant(token: str):
+    raise AssertionError(f"bare {token} token in the JSON output (not strict JSON)")
+
+
+def _inspect_json(capsys, *paths: Path) -> dict:
+    code = main(["inspect", "--format", "json", *map(str, paths)])
+    out = capsys.readouterr().out
+    assert code == 0
+    return json.loads(out, parse_constant=_reject_constant)
+
+
+@pytest.mark.parametrize("scenario, file", [
+    ("healthy_mlp", "model.keras"),
+    ("healthy_mlp", "model.h5"),
+    ("multi_output", "model.keras"),  # functional, two outputs: "loss" is the first output's
+    ("seed002_softmax_bce_bn", "model.h5"),  # SGD: no epsilon; BatchNormalization
+])
+def test_inspect_json_model_fields_equal_what_keras_reported(capsys, scenario, file):
+    from app.io.keras_config import canonical_loss
+
+    expected = _scenario(scenario)["model"]
+    data = _inspect_json(capsys, RUNS / scenario / file)
+    assert data["runs"] == [] and len(data["models"]) == 1
+    model = data["model"]
+    assert model == data["models"][0]
+    assert [layer["name"] for layer in model["layers"]] == expected["layer_names"]
+    assert [layer["class_name"] for layer in model["layers"]] == expected["layer_classes"]
+    assert model["params_total"] == expected["params_total"]
+    assert model["params_trainable"] == expected["params_trainable"]
+    assert sum(layer["params"] for layer in model["layers"]) == expected["params_total"]
+    assert model["output_activation"] == expected["output_activation"]
+    assert model["loss"]["name"] == canonical_loss(expected["loss"])
+    assert model["loss"]["from_logits"] is expected["from_logits"]
+    optimizer = model["optimizer"]
+    assert optimizer["name"] == expected["optimizer"]
+    assert optimizer["learning_rate"] == pytest.approx(expected["learning_rate"], rel=1e-7)
+    if expected["epsilon"] is None:
+        assert "epsilon" not in optimizer  # settings Keras did not save are left out
+    else:
+        assert optimizer["epsilon"] == pytest.approx(expected["epsilon"], rel=1e-7)
+
+
+def _csvlogger_with_infinities(tmp_path: Path) -> Path:
+    """exploding_init_mlp's real CSVLogger file (loss and val_loss nan from epoch 0), with the
+    first loss written as inf and the second val_loss as -inf: CSVLogger writes floats with
+    str(), so these are the spellings it produces."""
+    rows = [line.split(",") for line in
+            (RUNS / "exploding_init_mlp" / "log.csv").read_text(encoding="utf-8").splitlines()]
+    assert rows[0] == ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]
+    assert rows[1][2] == "nan" and rows[2][4] == "nan"
+    rows[1][2] = str(float("inf"))
+    rows[2][4] = str(float("-inf"))
+    path = tmp_path / "log.csv"
+    path.write_text("".join(",".join(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def test_inspect_json_writes_nan_inf_and_minus_inf_as_strings(capsys, tmp_path):
+    data = _inspect_json(capsys, _csvlogger_with_infinities(tmp_path))
+    run = data["runs"][0]
+    assert run["format"] == "csvlogger"
+    assert run["epochs"] == _scenario("exploding_init_mlp")["epochs_run"]
+    loss, val_loss = run["metrics"]["loss"], run["metrics"]["val_loss"]
+    assert loss[:3] == ["inf", "nan", "nan"]
+    assert val_loss[:3] == ["nan", "-inf", "nan"]
+    assert run["last"]["loss"] == "nan"
+    accuracy = run["metrics"]["accuracy"]
+    assert all(isinstance(value, float) for value in accuracy)  # finite values stay numbers
+
+
+def test_inspect_json_on_a_run_folder_reads_every_log_and_model(capsys):
+    scenario = _scenario("healthy_mlp")
+    data = _inspect_json(capsys, RUNS / "healthy_mlp")
+    formats = sorted(run["format"] for run in data["runs"])
+    # console_v1.txt and console_v2.txt, history.json, log.csv, tb/ as one TensorBoard run
+    assert formats == ["csvlogger", "history_json", "keras_console", "keras_console", "tensorboard"]
+    assert all(run["epochs"] == scenario["epochs_run"] for run in data["runs"])
+    assert sorted(model["format"] for model in data["models"]) == ["h5", "json", "keras"]
+    assert all(model["params_total"] == scenario["model"]["params_total"] for model in data["models"])
+    assert data["skipped"] == []
+
+
+def test_inspect_json_on_a_tensorboard_log_directory(capsys):
+    scenario = _scenario("healthy_mlp")
+    data = _inspect_json(capsys, RUNS / "healthy_mlp" / "tb")
+    assert data["models"] == [] and data["model"] is None
+    [run] = data["runs"]
+    assert run["format"] == "tensorboard"
+    assert run["epochs"] == scenario["epochs_run"]
+    assert sorted(Path(p).parent.name for p in run["paths"]) == ["train", "validation"]
+    for name, last in scenario["final"].items():  # the events hold float32 copies of History
+        assert len(run["metrics"][name]) == scenario["epochs_run"]
+        assert run["last"][name] == pytest.approx(last, rel=1e-6)
+
+
+def test_a_reader_closing_the_pipe_early_gets_no_traceback():
+    """``traindoc inspect --format json ... | head -c 100``: the reader leaves after a few bytes.
+
+    The folder is given four times so the output (about 190 kB) is larger than any pipe
+    buffer: the command is still writing when the pipe closes, so the write must fail.
+    """
+    command = [sys.executable, "-m", "app", "inspect", "--format", "json",
+               *["tests/fixtures/runs/healthy_mlp"] * 4]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8"}) as process:
+        head = process.stdout.read(100)
+        process.stdout.close()
+        try:
+            stderr = process.stderr.read().decode("utf-8", "replace")
+            code = process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    assert head.startswith(b"{")
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert stderr == ""
+    assert code == 141  # 128 + SIGPIPE, as a shell reports a writer killed by a closed pipe

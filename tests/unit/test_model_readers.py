@@ -168,6 +168,168 @@ def test_a_frozen_nested_model_freezes_sublayers_that_say_trainable():
     assert (model.params_total, model.params_trainable) == (15 + 12 + 4, 4)
 
 
+# --- Layer settings read from the real fixture files -------------------------------------------
+# The expected values are what tools/make_fixtures.py built (the Keras calls are quoted in each
+# test) plus Keras's own defaults; counts are cross-checked with the manifest and the weights
+# Keras stored beside the config.
+
+
+def _load_model(scenario: str, file: str) -> ModelSpec:
+    from app.io.load import load_path
+
+    loaded = load_path(FIXTURES / "runs" / scenario / file)
+    assert loaded.runs == [] and len(loaded.models) == 1
+    assert loaded.models[0].format == Path(file).suffix.lstrip(".")
+    return loaded.models[0]
+
+
+@pytest.mark.parametrize("file", ["model.keras", "model.h5"])
+def test_functional_two_head_model_keeps_its_branching_graph(file):
+    """multi_output: inputs = Input(name="features"); shared = Dense(32)(inputs);
+    class_out = Dense(3)(shared); value_out = Dense(1)(Dense(16, name="value_hidden")(shared))."""
+    model = _load_model("multi_output", file)
+    assert model.class_name == "Functional"
+    inbound = {layer.name: layer.inbound for layer in model.layers}
+    assert inbound == {"features": [], "shared": ["features"], "value_hidden": ["shared"],
+                       "class_out": ["shared"], "value_out": ["value_hidden"]}
+    assert model.output_names == ["class_out", "value_out"]
+    assert model.output_layer.name == "class_out"
+    assert model.output_activation == "softmax" and model.output_units == 3
+    assert [(loss.output, loss.name) for loss in model.compile.loss] == [
+        ("class_out", "sparse_categorical_crossentropy"), ("value_out", "mean_squared_error")]
+
+
+@pytest.mark.parametrize("scenario", ["seed000_bce_fixed", "seed000_mse_sigmoid"])
+@pytest.mark.parametrize("file", ["model.keras", "model.h5"])
+def test_functional_chain_with_lambda_layers_links_each_layer_to_the_one_before(scenario, file):
+    """seed000: Input -> 2 x (Conv1D, SeparableConv1D, Lambda) -> Flatten -> Dense x 3, built
+    with the functional API, so every layer names the one feeding it."""
+    model = _load_model(scenario, file)
+    names = _manifest()[scenario]["model"]["layer_names"]
+    assert model.class_name == "Functional"
+    assert [layer.name for layer in model.layers] == names
+    assert model.layers[0].class_name == "InputLayer" and model.layers[0].inbound == []
+    for before, layer in zip(model.layers, model.layers[1:]):
+        assert layer.inbound == [before.name], layer.name
+    assert [layer.name for layer in model.lambda_layers] == ["lambda", "lambda_1"]
+    assert model.output_names == [names[-1]]
+    assert model.output_activation == "sigmoid" and model.output_units == 1
+
+
+@pytest.mark.parametrize("scenario, file, filters", [
+    ("bn_small_batch_conv2d", "model.keras", [8, 16]),  # Conv2D(8), BN, ..., Conv2D(16), BN
+    ("seed002_softmax_bce_bn", "model.keras", [8, 16, 16]),  # Conv1D 8, 16, 16 each + BN
+    ("seed002_softmax_bce_bn", "model.h5", [8, 16, 16]),
+])
+def test_batchnormalization_settings_and_moving_statistics(scenario, file, filters):
+    """layers.BatchNormalization() with Keras defaults: momentum 0.99, epsilon 1e-3,
+    center/scale on, axis -1, no renorm, not synchronized. gamma and beta train; the moving
+    mean and variance are the model's only non-trainable parameters."""
+    model = _load_model(scenario, file)
+    norms = [layer for layer in model.layers if layer.class_name == "BatchNormalization"]
+    assert len(norms) == len(filters)
+    for layer, width in zip(norms, filters):
+        bn = layer.batchnorm
+        assert bn is not None, layer.name
+        assert (bn.momentum, bn.epsilon, bn.center, bn.scale, bn.axis, bn.renorm, bn.synchronized) == (
+            pytest.approx(0.99), pytest.approx(1e-3), True, True, -1, False, False)
+        assert (layer.params_total, layer.params_trainable) == (4 * width, 2 * width)
+    assert all(layer.batchnorm is None for layer in model.layers if layer not in norms)
+    expected = _manifest()[scenario]["model"]
+    assert model.params_non_trainable == expected["params_total"] - expected["params_trainable"]
+    assert model.params_non_trainable == sum(layer.params_non_trainable for layer in norms)
+
+
+def test_zeros_initializer_on_the_hidden_layers():
+    """zeros_init_mlp: _mlp(..., (32, 16), 3, "softmax", kernel_initializer="zeros") on the
+    hidden Dense layers; the output Dense keeps the default GlorotUniform."""
+    model = _load_model("zeros_init_mlp", "model.keras")
+    assert [(layer.name, layer.kernel_initializer, layer.bias_initializer) for layer in model.layers] == [
+        ("dense", "Zeros", "Zeros"), ("dense_1", "Zeros", "Zeros"), ("dense_2", "GlorotUniform", "Zeros")]
+
+
+def test_random_normal_initializer_keeps_its_stddev():
+    """exploding_init_mlp: 8 x Dense(32, relu, kernel_initializer=RandomNormal(stddev=3.0)),
+    then the default-initialized output Dense. Keras saves the one initializer object once and
+    later uses as shared references; each layer must still show it."""
+    model = _load_model("exploding_init_mlp", "model.keras")
+    hidden, output = model.layers[:-1], model.layers[-1]
+    assert len(hidden) == 8
+    for layer in hidden:
+        assert layer.kernel_initializer == "RandomNormal", layer.name
+        assert layer.config["kernel_initializer"]["config"]["stddev"] == 3.0
+        assert layer.config["kernel_initializer"]["config"]["mean"] == 0.0
+        assert layer.bias_initializer == "Zeros" and layer.units == 32 and layer.activation == "relu"
+    assert output.kernel_initializer == "GlorotUniform"
+
+
+@pytest.mark.parametrize("file", ["model.keras", "model.h5"])
+def test_he_normal_initializers_in_a_functional_model(file):
+    """seed000: Conv1D(..., kernel_initializer="he_normal") in each block and the two hidden
+    Dense layers with he_normal; the sigmoid output Dense keeps GlorotUniform."""
+    model = _load_model("seed000_bce_fixed", file)
+    initializers = {layer.name: layer.kernel_initializer for layer in model.layers
+                    if layer.class_name in ("Conv1D", "Dense")}
+    assert initializers == {"conv1d": "HeNormal", "conv1d_1": "HeNormal", "dense": "HeNormal",
+                            "dense_1": "HeNormal", "dense_2": "GlorotUniform"}
+
+
+def test_bias_regularizer_is_read_with_its_factor():
+    """bias_regularized_mlp: reg = regularizers.l2(10.0) as bias_regularizer of every Dense;
+    no kernel or activity regularizer."""
+    model = _load_model("bias_regularized_mlp", "model.keras")
+    assert len(model.layers) == 3
+    for layer in model.layers:
+        assert layer.bias_regularizer == {"class": "L2", "l2": 10.0}, layer.name
+        assert layer.kernel_regularizer is None and layer.activity_regularizer is None
+        assert layer.use_bias is True
+
+
+def test_layers_without_bias_count_only_their_kernel():
+    """missing_bias_mlp: Input((2,)), Dense(32, use_bias=False), Dense(16, use_bias=False),
+    Dense(1, use_bias=False). The weights file beside the config stores one variable (the
+    kernel) per layer; the parameter counts must be those kernels alone."""
+    path = FIXTURES / "runs" / "missing_bias_mlp" / "model.keras"
+    model = _load_model("missing_bias_mlp", "model.keras")
+    with zipfile.ZipFile(path) as archive, \
+            h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r") as weights:
+        stored = {name: [weights[f"layers/{name}/vars"][key].shape
+                         for key in weights[f"layers/{name}/vars"]] for name in weights["layers"]}
+    assert stored == {"dense": [(2, 32)], "dense_1": [(32, 16)], "dense_2": [(16, 1)]}
+    for layer in model.layers:
+        assert layer.use_bias is False, layer.name
+        [kernel] = stored[layer.name]
+        assert layer.params_total == kernel[0] * kernel[1]
+    assert model.params_total == _manifest()["missing_bias_mlp"]["model"]["params_total"] == 592
+    healthy = _load_model("healthy_mlp", "model.keras")
+    assert all(layer.use_bias is True for layer in healthy.layers)
+
+
+_OPTIMIZER_KEYS = ("clipnorm", "clipvalue", "global_clipnorm", "weight_decay", "momentum",
+                   "nesterov", "beta_1", "beta_2", "amsgrad", "epsilon")
+
+
+@pytest.mark.parametrize("scenario, file", [(name, file) for name, file in MODEL_FILES
+                                            if not file.endswith(".json")],
+                         ids=[i for i, (_, file) in zip(IDS, MODEL_FILES) if not file.endswith(".json")])
+def test_optimizer_settings_equal_the_config_keras_reported(scenario, file):
+    """Every fixture was compiled without clipnorm, clipvalue, global_clipnorm or weight decay
+    (tools/make_fixtures.py sets none, and Keras reported them as None): the readers must not
+    make any up, and settings() (what inspect prints) leaves them out."""
+    reported = _manifest()[scenario]["model"]["optimizer_config"]
+    optimizer = read_model(_fixture_path(scenario, file)).optimizer
+    assert optimizer is not None
+    for key in _OPTIMIZER_KEYS:
+        value, saved = getattr(optimizer, key), reported.get(key)  # absent: e.g. momentum of Adam
+        if saved is None or isinstance(saved, bool):
+            assert value is saved, key
+        else:
+            assert value == pytest.approx(saved, rel=1e-7), key
+    shown = optimizer.settings()
+    for key in ("clipnorm", "clipvalue", "global_clipnorm", "weight_decay"):
+        assert key not in shown
+
+
 def _first_model_file(suffix: str) -> Path:
     for name, file in MODEL_FILES:
         if file.endswith(suffix):

@@ -130,3 +130,43 @@ def test_script_alone_is_patched_into_a_diff_file(tmp_path, capsys):
     assert "give the MODEL file" in capsys.readouterr().err
     assert main(["patch", "--code", str(script), "--auto", "--code-out", str(script)]) == 2
     assert "overwrite" in capsys.readouterr().err and script.read_text(encoding="utf-8") == KERAS2
+
+
+def test_a_model_that_cannot_be_rebuilt_still_gets_its_training_settings_and_code_change(tmp_path, capsys):
+    """seed000's model holds Lambda layers: the patched model file is refused, the rest is
+    given (the fix of shuffle=False needs no model file; the code change is printed)."""
+    model = RUNS / "seed000_mse_sigmoid" / "model.keras"
+    before = sha256(model)
+    settings = tmp_path / "fit.json"
+    assert main(["patch", str(model), "--fix", "set_shuffle", "--fix", "add_early_stopping",
+                 "--training-out", str(settings)]) == 0
+    assert json.loads(settings.read_text(encoding="utf-8"))["shuffle"] is True
+    capsys.readouterr()
+    out = tmp_path / "fixed.keras"
+    code = main(["patch", str(model), "--fix", "set_loss:loss=binary_crossentropy", "--fix", "set_shuffle",
+                 "-o", str(out), "--training-out", str(tmp_path / "fit2.json")])
+    captured = capsys.readouterr()
+    assert code == 2 and not out.exists()
+    assert "cannot be rebuilt safely" in captured.err and "Lambda" in captured.err
+    assert 'loss="binary_crossentropy"' in captured.out  # the code change is still printed
+    assert (tmp_path / "fit2.json").exists() and sha256(model) == before
+
+
+def test_patch_parameters_on_the_command_line(tmp_path, capsys):
+    model = SEED004 / "model.keras"
+    assert main(["patch", str(model), "--fix", "set_learning_rate:learning_rate=1e-4", "--dry-run"]) == 0
+    assert "learning rate 0.001 → 0.0001" in capsys.readouterr().out
+    assert main(["patch", str(model), "--fix", "set_loss:los=mse", "--dry-run"]) == 2
+    assert "set_loss takes loss, output, not los" in capsys.readouterr().err
+    assert main(["patch", str(model), "--fix", "final_activation_mismatch:layer=x", "--dry-run"]) == 2
+    assert "only patch ids take parameters" in capsys.readouterr().err
+
+
+def test_the_default_training_settings_file_never_replaces_an_existing_one(tmp_path, capsys):
+    model = RUNS / "healthy_mlp" / "model.keras"
+    existing = tmp_path / "mlp.training.json"
+    existing.write_text("keep", encoding="utf-8")
+    assert main(["patch", str(model), "--fix", "set_shuffle", "--fix", "set_clipnorm",
+                 "-o", str(tmp_path / "mlp.keras")]) == 2
+    assert "--training-out" in capsys.readouterr().err and existing.read_text(encoding="utf-8") == "keep"
+    assert not (tmp_path / "mlp.keras").exists()  # refused before anything was written

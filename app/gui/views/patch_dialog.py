@@ -45,11 +45,13 @@ class PatchPreviewDialog(QDialog):
     failed = Signal(str)  #: message
 
     def __init__(self, finding, fix, model_path: str | None, lang: str = "en",
-                 start_dir: str = "", parent: QWidget | None = None, code=None) -> None:
+                 start_dir: str = "", parent: QWidget | None = None, code=None,
+                 inputs: list[str] | tuple[str, ...] = ()) -> None:
         super().__init__(parent)
         self.setObjectName("patch_preview")
         self.finding, self.fix, self.model_path, self.lang = finding, fix, model_path, lang
         self.code_spec = code  # the training script read (app.io.code.CodeSpec), or None
+        self.inputs = [p for p in (model_path, code.path if code is not None else None, *inputs) if p]  # never written over
         self.script = None  # the script with the fix made in it (app.patches.script.ScriptPatch)
         folder = model_path or (code.path if code is not None and os.path.isfile(code.path) else None)
         self.start_dir = start_dir or (os.path.dirname(folder) if folder else os.path.expanduser("~"))
@@ -171,9 +173,11 @@ class PatchPreviewDialog(QDialog):
         self._update_buttons()
 
     def _update_buttons(self, busy: bool = False) -> None:
-        ok = self.plan is not None and not self.plan.unsafe and bool(self.plan.applied)
-        self.save_model_button.setEnabled(not busy and ok and self.plan.model_changed and self.model_path is not None)
-        self.save_training_button.setEnabled(not busy and ok and bool(self.plan.changes_for("training")))
+        applied = self.plan is not None and bool(self.plan.applied)
+        # An unsafe config (a Lambda layer ...) refuses only the patched model file.
+        self.save_model_button.setEnabled(not busy and applied and not self.plan.unsafe and self.plan.model_changed
+                                          and self.model_path is not None)
+        self.save_training_button.setEnabled(not busy and applied and bool(self.plan.changes_for("training")))
         self.save_script_button.setVisible(self.code_spec is not None)
         self.save_script_button.setEnabled(not busy and self.script is not None and self.script.changed)
         self.copy_button.setEnabled(bool(self.code.toPlainText().strip()))
@@ -201,6 +205,10 @@ class PatchPreviewDialog(QDialog):
         except OutputError as error:
             self._show_failure(str(error))
             return
+        if any(os.path.exists(path) and os.path.samefile(path, source) for source in self.inputs
+               if os.path.exists(source)):
+            self._show_failure(self.tr("{0} is a file you opened: choose a new file name").format(path))
+            return
         self.status.setText(self.tr("Rebuilding the model in a worker process…"))
         self._update_buttons(busy=True)
         self.tasks.submit("rebuild", _rebuild, self.model_path, self.plan.document.config, path)
@@ -218,7 +226,7 @@ class PatchPreviewDialog(QDialog):
         from app.patches import write_training_settings
 
         try:
-            written = write_training_settings(self.plan, path)
+            written = write_training_settings(self.plan, path, inputs=self.inputs)
         except (OutputError, OSError) as error:
             self._show_failure(str(error))
             return
@@ -243,7 +251,7 @@ class PatchPreviewDialog(QDialog):
         from app.patches.script import write_script
 
         try:
-            written = write_script(self.script, path, inputs=[p for p in (self.model_path,) if p])
+            written = write_script(self.script, path, inputs=self.inputs)
         except (OutputError, OSError) as error:
             self._show_failure(str(error))
             return
