@@ -173,7 +173,8 @@ def join_code(models: list[ModelSpec]) -> list[ModelSpec]:
     """The models to diagnose when training code was read too (a ``.py`` beside a model file).
 
     A model read from a file is what actually trained: it stays, and takes the ``fit()``
-    settings the code shows (``shuffle`` is only ever there) unless it has its own. The
+    settings the code shows (``shuffle`` is only ever there) and its data-preparation hints
+    (``x / 255``, a one-time shuffle) unless it has its own. The
     code's model stands in only when no model file was given. The models given are not
     changed (the file's model is copied with the settings).
     """
@@ -184,5 +185,13 @@ def join_code(models: list[ModelSpec]) -> list[ModelSpec]:
     if not files:
         return code_models[:1]  # one script is one model; a second script is not a second run's model
     settings = next((m.fit_settings for m in code_models if m.fit_settings is not None), None)
-    return [dataclasses.replace(m, fit_settings=settings) if m.fit_settings is None and settings is not None else m
-            for m in files]
+    hints = next((m.code_hints for m in code_models if m.code_hints), {})
+    joined = []
+    for model in files:
+        changes = {}
+        if model.fit_settings is None and settings is not None:
+            changes["fit_settings"] = settings
+        if not model.code_hints and hints:
+            changes["code_hints"] = dict(hints)  # what the code does to the data before fit
+        joined.append(dataclasses.replace(model, **changes) if changes else model)
+    return joined

@@ -28,6 +28,7 @@ from app.report.labels import L
 from app.report.pdf import render_pdf_with_pages
 from app.rules.engine import diagnose_all
 from tests.gui.conftest import ARTIFACTS, FIXTURES
+from tests.unit.test_report import SEED_INPUTS, assert_self_contained
 
 pytestmark = pytest.mark.gui
 
@@ -180,6 +181,50 @@ def test_html_embeds_the_real_charts(qapp):
     for source in sources:
         image = QImage.fromData(base64.b64decode(source), "PNG")
         assert image.width() == WIDTH and image.height() >= PLOT_HEIGHT
+
+
+def _flat(text: str) -> str:
+    """Text without any whitespace: pdftotext breaks lines where the page did."""
+    return "".join(text.split())
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+@pytest.mark.parametrize("path", SEED_INPUTS)
+def test_html_and_pdf_of_every_seed_scenario(qapp, tmp_path, path, lang):
+    """Every seed run folder and readable forum post (see tests/unit/test_report.py), with
+    the real charts: the HTML stays self-contained, the PDF opens with its pages numbered, and
+    both show the top finding. All nine inputs in both languages: each PDF takes ~0.2 s."""
+    loaded = load_path(path)
+    cases = diagnose_all(loaded.runs, loaded.models)
+    report = build_report(cases, inputs_from(loaded.runs, loaded.models), lang)
+    reported = [f for item in cases for f in item.diagnosis.reported]
+    assert reported
+    title = max(reported, key=lambda f: f.confidence).title.render(lang)
+    # HTML with the charts the CurvePanel draws, as data: URIs.
+    document = render(report, "html")
+    page = assert_self_contained(document)
+    assert " ".join(title.split()) in " ".join(" ".join(page.text).split())
+    sources = re.findall(r'<img class="chart" src="data:image/png;base64,([^"]+)"', document)
+    assert len(sources) == sum(1 for case in report.cases if any(r.epochs or r.steps for r in case.run_objects))
+    assert bool(sources) == bool(loaded.runs)
+    from PySide6.QtGui import QImage
+
+    for source in sources:
+        image = QImage.fromData(base64.b64decode(source), "PNG")
+        assert image.width() == WIDTH and image.height() >= PLOT_HEIGHT
+    # PDF, as a reader's tools see it.
+    data, pages = render_pdf_with_pages(report, "A4")
+    out = tmp_path / "report.pdf"
+    out.write_bytes(data)
+    _xref_points_at_objects(data)
+    info = _pdfinfo(out)
+    assert int(info["Pages"]) == pages >= 1 and info["Page size"].startswith("595 x 842")
+    text = _tool("pdftotext", str(out), "-")
+    flat = _flat(text)
+    assert _flat(L["title"].render(lang)) in flat
+    assert _flat(title) in flat
+    assert _flat(L["page"].render(lang, {"page": pages, "pages": pages})) in flat
+    assert not [c for c in text if 0x2E80 <= ord(c) <= 0x2FDF], "look-alike radicals in the text layer"
 
 
 def test_write_report_pdf(qapp, tmp_path):

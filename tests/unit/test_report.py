@@ -7,6 +7,7 @@ and the GUI do. Charts and PDF (which need Qt) are tested in ``tests/gui/test_re
 from __future__ import annotations
 
 import base64
+import html as html_lib
 import importlib.metadata
 import json
 import math
@@ -26,21 +27,34 @@ import pytest
 from markdown_it import MarkdownIt
 
 from app.cli import main as cli_main
+from app.core.errors import InputError
 from app.core.files import OutputError
 from app.core.i18n import LANGUAGES
 from app.core.model import CompileSpec, LayerSpec, LossSpec, ModelSpec, OptimizerSpec
 from app.core.run import Run, Series
 from app.io.load import load_path
 from app.report import build_report, format_for_path, inputs_from, render, write_report
+from app.report import wording as W
 from app.report.charts import Chart
 from app.report.content import curve_table, human_size
 from app.report.html import render_html
-from app.report.labels import L, SETTING_NAMES
+from app.report.labels import L, SETTING_NAMES, label
 from app.report.pdf_text import build_cmap, default_replacement, fix_to_unicode, parse_cmap
 from app.rules.engine import diagnose_all
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "tests" / "fixtures" / "seeds"
+RUNS = ROOT / "tests" / "fixtures" / "runs"
+# The seed scenarios: the fixture run folders (real Keras runs of the forum posts, each
+# folder opened whole as the GUI does: console logs, CSV, History JSON, TensorBoard events and
+# the model saved three ways) and the forum posts themselves. seed003 is an essay with
+# neither a log nor code: it cannot be read (test_seed003_essay_is_not_an_input).
+# seed000/seed001 posts hold only code, read as a model (no run, so no epoch table).
+SEED_RUN_FOLDERS = ("seed000_mse_sigmoid", "seed000_bce_fixed", "seed001_relu_input_adam",
+                    "seed002_softmax_bce_bn", "seed004_relu_cce_nan")
+READABLE_SEED_POSTS = ("seed000", "seed001", "seed002", "seed004")
+SEED_INPUTS = ([pytest.param(RUNS / name, id=name) for name in SEED_RUN_FOLDERS]
+               + [pytest.param(SEEDS / f"{name}.txt", id=f"{name}.txt") for name in READABLE_SEED_POSTS])
 SCHEMA = json.loads((ROOT / "app" / "schemas" / "diagnosis.schema.json").read_text(encoding="utf-8"))
 
 
@@ -341,6 +355,134 @@ def test_json_report_in_chinese_validates():
     jsonschema.validate(data, SCHEMA)
     assert data["language"] == "zh_CN"
     assert data["findings"][0]["title"] == report.top_findings()[0].title.render("zh_CN")
+
+
+# -- every format of every seed scenario ----------------------------------------------------
+def _scenario(path: Path, lang: str):
+    """Read ``path`` (a run folder or a forum post) as the CLI and the GUI do, diagnose it,
+    build its report."""
+    loaded = load_path(path)
+    cases = diagnose_all(loaded.runs, loaded.models)
+    return loaded, cases, build_report(cases, inputs_from(loaded.runs, loaded.models), lang)
+
+
+def _top_reported(cases):
+    """The most likely reported finding, taken from the engine's result (not the report)."""
+    reported = [f for item in cases for f in item.diagnosis.reported]
+    assert reported, "every seed scenario has a reported finding"
+    return max(reported, key=lambda f: f.confidence)
+
+
+def _plain(text: str) -> str:
+    """Text as read on screen: whitespace collapsed, code-span backticks dropped."""
+    return " ".join(str(text).replace("`", "").split())
+
+
+def _markdown_text(markdown: str) -> str:
+    """What a reader sees of the Markdown once GitHub-style rendered (tags stripped)."""
+    rendered = MarkdownIt("commonmark").enable("table").render(markdown)
+    return _plain(html_lib.unescape(re.sub(r"<[^>]+>", "", rendered)))
+
+
+_REFERENCE_ATTRIBUTES = ("src", "href", "srcset", "data", "action", "formaction", "poster", "background",
+                         "xlink:href", "manifest", "codebase", "cite", "longdesc", "usemap")
+
+
+def assert_self_contained(document: str) -> _Page:
+    """Nothing the page would fetch: no script/link/frame, every reference a ``data:`` URI
+    (or an anchor), no ``http(s):`` in any attribute, CSS ``url(`` only of ``data:``, no
+    ``@import``. (An address in the text a reader sees is not a reference.)"""
+    page = _parse(document)
+    for tag, attrs in page.tags:
+        assert tag not in ("script", "link", "iframe", "frame", "object", "embed", "base", "audio", "video",
+                           "source", "track", "form"), tag
+        for name, value in attrs.items():
+            value = value or ""
+            if name in _REFERENCE_ATTRIBUTES:
+                assert value.startswith(("data:", "#")), (tag, name, value[:60])
+            elif not value.startswith("data:"):
+                assert not re.search(r"https?:|//|url\s*[=(]", value, re.I), (tag, name, value[:60])
+    urls = re.findall(r"url\(\s*['\"]?([^)'\"]*)", document, re.I)
+    assert all(u.startswith("data:") for u in urls), urls[:3]
+    assert "@import" not in document
+    return page
+
+
+def _curve_tables(markdown: str, lang: str) -> list[list[list[str]]]:
+    axes = (label("epoch", lang), label("step", lang))
+    return [t for t in _tables(markdown) if t[0][0] in axes and t[0][-1] == label("note", lang)]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+@pytest.mark.parametrize("path", SEED_INPUTS)
+def test_markdown_of_every_seed_scenario(path, lang):
+    loaded, cases, report = _scenario(path, lang)
+    md = render(report, "md")
+    top = _top_reported(cases)
+    title = _plain(top.title.render(lang))
+    assert title in _markdown_text(md)
+    # The top finding leads the report, in the quote under the title.
+    quote = next(line for line in md.splitlines() if line.startswith("> "))
+    assert _markdown_text(quote).startswith(title), quote
+    assert f"`{top.cause}`" in md
+    tables = _tables(md)
+    for table in tables:
+        assert all(len(row) == len(table[0]) for row in table), table[0]
+    curves = _curve_tables(md, lang)
+    summaries = [run for case in report.cases for run in case.runs if run.table is not None]
+    if loaded.runs:
+        # Its epoch table: one per run, header = axis, the logged metrics, the symptom notes,
+        # the rows the content chose (first and last epoch included), in order.
+        assert summaries and len(curves) == len(summaries)
+        assert any(t[0][0] == label("epoch", lang) for t in curves)
+        for run, table in zip(summaries, curves):
+            assert table[0] == [W.axis_word(run.table.axis, lang), *run.table.columns, label("note", lang)]
+            shown = [int(row[0]) for row in table[1:] if row[0] != "…"]
+            assert shown == [row.x for row in run.table.rows]
+            assert len(shown) >= 2 and shown == sorted(shown)
+            assert shown[0] == run.table.rows[0].x and len(shown) <= run.table.total_rows
+    else:  # a post with code only: the model, no curves
+        assert not summaries and not curves
+        assert any(case.model is not None for case in report.cases)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+@pytest.mark.parametrize("path", SEED_INPUTS)
+def test_html_of_every_seed_scenario_is_self_contained(path, lang):
+    _loaded, cases, report = _scenario(path, lang)
+    charts = _fake_charts(report)
+    document = render_html(report, charts)
+    assert document.startswith("<!DOCTYPE html>")
+    page = assert_self_contained(document)
+    text = _plain(" ".join(page.text))
+    top = _top_reported(cases)
+    title = _plain(top.title.render(lang))
+    assert title in text
+    assert f'<p class="top"><b>{html_lib.escape(top.title.render(lang))}</b>' in document
+    images = [attrs["src"] for tag, attrs in page.tags if tag == "img"]
+    assert len(images) == len(charts) == sum(1 for case in report.cases if case.runs)
+    assert all(src.startswith("data:image/png;base64,") for src in images)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+@pytest.mark.parametrize("path", SEED_INPUTS)
+def test_json_of_every_seed_scenario_validates_and_is_the_cli_output(path, lang, capsys):
+    loaded, cases, report = _scenario(path, lang)
+    text = render(report, "json")
+    data = json.loads(text)
+    jsonschema.validate(data, SCHEMA)
+    assert data["language"] == lang
+    assert data["inputs"] == inputs_from(loaded.runs, loaded.models)
+    top = _top_reported(cases)
+    assert (data["findings"][0]["cause"], data["findings"][0]["title"]) == (top.cause, top.title.render(lang))
+    assert cli_main(["diagnose", str(path), "--format", "json", "--lang", lang]) == 0
+    assert capsys.readouterr().out == text
+
+
+def test_seed003_essay_is_not_an_input():
+    """The one seed post the scenarios leave out: an essay, with neither a log nor code."""
+    with pytest.raises(InputError):
+        load_path(SEEDS / "seed003.txt")
 
 
 # -- writing ---------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ def _collect_hints(tree: ast.AST, interpreter: _Interpreter) -> dict[str, Source
             right = node.right if isinstance(node, ast.BinOp) else node.value
             if isinstance(right, ast.Constant) and _is_255(right.value):
                 hit("divides_by_255", node)
+            elif _mentions_std(right):
+                hit("standardizes", node)  # (x - mean) / std, x / x.std(...)
         elif isinstance(node, ast.Call):
             name = _call_name(node.func)
             if name in ("to_categorical",):
@@ -69,10 +71,17 @@ def _collect_hints(tree: ast.AST, interpreter: _Interpreter) -> dict[str, Source
                 hit("preprocess_input", node)
             elif name in ("BatchNormalization",):
                 hit("batchnorm_layer", node)
-        elif isinstance(node, ast.Attribute) and node.attr == "std" or (
-                isinstance(node, ast.Call) and _call_name(node.func) == "std"):
-            hit("standardizes", node)
     return hints
+
+
+def _mentions_std(node: ast.AST) -> bool:
+    """A divisor that is a standard deviation: ``x.std()``, ``np.std(x)``, ``std`` or ``sigma``."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and sub.attr == "std":
+            return True
+        if isinstance(sub, ast.Name) and sub.id.lower() in ("std", "sigma", "stddev", "x_std", "train_std"):
+            return True
+    return False
 
 
 def _call_name(func: ast.AST) -> str:
