@@ -167,16 +167,38 @@ def test_about_dialog_lists_versions(qtbot, window):
 
 
 def test_geometry_is_remembered(qtbot, settings):
+    from PySide6.QtCore import QSize
+
     from app.gui.main_window import MainWindow
+
+    # restoreGeometry() fits a window into its screen's available area: Xvfb's screen is
+    # 1600x1000, the offscreen platform's 800x800. Ask for a size every screen can hold
+    # (900x640 where it fits) that is not the first-start size, so only a restored
+    # geometry can produce it.
+    available = QGuiApplication.primaryScreen().availableGeometry()
+    wanted = QSize(min(900, available.width() - 100), min(640, available.height() - 100))
+    assert wanted.width() >= 400 and wanted.height() >= 400, f"screen too small: {available}"
+
+    fresh = MainWindow(settings=settings)
+    qtbot.addWidget(fresh)
+    default = fresh.size()
+    assert default != wanted  # nothing saved yet: the first-start size
 
     first = MainWindow(settings=settings)
     qtbot.addWidget(first)
-    first.resize(900, 640)
+    first.resize(wanted)
     first.show()
+    qtbot.waitExposed(first)
+    assert first.size() == wanted
     first.close()
+    assert settings.geometry is not None and not settings.geometry.isEmpty()
+
     second = MainWindow(settings=settings)
     qtbot.addWidget(second)
-    assert second.size().width() == 900
+    assert second.size() == wanted
+    second.show()
+    qtbot.waitExposed(second)
+    assert second.size() == wanted  # and showing it keeps the restored size
     second.close()
 
 
