@@ -69,7 +69,7 @@ def _build_parser() -> argparse.ArgumentParser:
             "the diagnosis; 2 for unreadable input."
         ),
     )
-    diagnose.add_argument("paths", nargs="+", metavar="PATH",
+    diagnose.add_argument("paths", nargs="*", metavar="PATH",
                           help="a log, a model file, a folder, or - for standard input")
     diagnose.add_argument("--format", choices=("text", "json", "md", "html", "pdf"), default=None,
                           help="output format: text, json, or a report as md (Markdown for an issue "
@@ -201,6 +201,9 @@ def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all
     from app.rules.engine import diagnose_all
 
     fmt = fmt or (format_for_path(output) if output else None) or "text"
+    if not paths and not code:
+        print("traindoc diagnose: give the files to diagnose (logs, models, code, folders)", file=sys.stderr)
+        return EXIT_INPUT
     if fmt in ("pdf", "html") and not output:
         print(f"traindoc: --format {fmt} needs -o FILE", file=sys.stderr)
         return EXIT_INPUT

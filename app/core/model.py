@@ -167,6 +167,7 @@ class ModelSpec:
     # Data preparation seen in training code (code reader only): "divides_by_255", "scaler",
     # "shuffles_data", "computes_class_weight" ... -> the app.core.run.Source of the first sighting
     code_hints: dict[str, Any] = field(default_factory=dict)
+    code_path: str | None = None  # the training script joined with this model file (app.io.group.join_code)
 
     @property
     def params_non_trainable(self) -> int | None:

@@ -193,5 +193,7 @@ def join_code(models: list[ModelSpec]) -> list[ModelSpec]:
             changes["fit_settings"] = settings
         if not model.code_hints and hints:
             changes["code_hints"] = dict(hints)  # what the code does to the data before fit
-        joined.append(dataclasses.replace(model, **changes) if changes else model)
+        if model.code_path is None:
+            changes["code_path"] = code_models[0].source_path
+        joined.append(dataclasses.replace(model, **changes))
     return joined

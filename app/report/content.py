@@ -13,7 +13,7 @@ import datetime as _dt
 import importlib.metadata
 import os
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -127,6 +127,9 @@ class CaseReport:
     run_objects: list[Run]  # for the charts
     model: ModelSummary | None
     diagnosis: Diagnosis
+    # (cause, fix id) -> (script path, unified diff): the fix made in the user's training
+    # script when it was given as a file (app.patches.script)
+    script_changes: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     @property
     def symptoms(self) -> list[Symptom]:
@@ -376,6 +379,43 @@ def model_summary(model: ModelSpec, flagged: Sequence[str]) -> ModelSummary:
     )
 
 
+def script_changes(model: ModelSpec | None, diagnosis: Diagnosis, lang: str = "en"
+                   ) -> dict[tuple[str, str], tuple[str, str]]:
+    """Each reported fix made in the training script the case was read from (or joined with),
+    as a unified diff; empty without a script file TrainDoc can edit."""
+    if model is None:
+        return {}
+    path = model.source_path if model.format == "code" else model.code_path
+    if not path or not os.path.isfile(path):
+        return {}
+    from app.core.errors import InputError
+    from app.io.code import read_code_file
+    from app.patches import load_document, patches_from_finding, plan
+    from app.patches.choose import automatic
+    from app.patches.script import document_from_code, patch_script, training_from_code
+
+    try:
+        code = read_code_file(path)
+        if not code.editable or code.config is None:
+            return {}
+        document = document_from_code(code) if model.format == "code" else load_document(model.source_path)
+    except InputError:
+        return {}
+    base = training_from_code(code)
+    out: dict[tuple[str, str], tuple[str, str]] = {}
+    for finding in diagnosis.reported:
+        for patch in patches_from_finding(finding):
+            if not automatic(patch):
+                continue
+            result = plan(document, [patch], base)
+            if not result.applied:
+                continue
+            script = patch_script(code, result, document.model, lang)
+            if script.changed:
+                out[(finding.cause, patch.id)] = (path, script.diff())
+    return out
+
+
 def _case_model(case: Any) -> ModelSpec | None:
     """The case's model, or the partial one read from a model.summary() table in a log."""
     if case.model is not None:
@@ -407,6 +447,7 @@ def build_report(cases: Sequence[Any], inputs: Sequence[Mapping[str, Any]] = (),
             run_objects=list(case.runs),
             model=model_summary(model, flagged_layers(diagnosis)) if model is not None else None,
             diagnosis=diagnosis,
+            script_changes=script_changes(model, diagnosis, lang),
         ))
     created = now or _dt.datetime.now().astimezone()
     return Report(

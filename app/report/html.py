@@ -14,7 +14,8 @@ from __future__ import annotations
 import base64
 import html
 import logging
-from typing import Callable, Iterable, Sequence
+import os
+from typing import Callable, Iterable, Mapping, Sequence
 
 from app.core.diagnosis import Finding
 from app.report import wording as W
@@ -72,11 +73,11 @@ class _Writer:
             self.add("</tr>")
         self.add("</tbody></table>", "</div>" if not self.for_qt else "")
 
-    def code(self, text: str) -> None:
+    def code(self, text: str, language: str = "python") -> None:
         if self.for_qt:
             self.add('<pre style="background-color:#f6f8fa">', e(text), "</pre>")
         else:
-            self.add('<pre><code class="language-python">', e(text), "</code></pre>")
+            self.add(f'<pre><code class="language-{language}">', e(text), "</code></pre>")
 
 
 def _curve_table(w: _Writer, curves: CurveTable, lang: str) -> None:
@@ -94,7 +95,8 @@ def _curve_table(w: _Writer, curves: CurveTable, lang: str) -> None:
         w.add(f'<p class="meta">{e(label("more_columns", lang, count=len(curves.left_out), names=", ".join(curves.left_out)))}</p>')
 
 
-def _finding(w: _Writer, rank: int | None, finding: Finding, lang: str) -> None:
+def _finding(w: _Writer, rank: int | None, finding: Finding, lang: str,
+             script_changes: Mapping[tuple[str, str], tuple[str, str]] | None = None) -> None:
     prefix = f"{rank}. " if rank is not None else ""
     w.add('<div class="finding">')
     w.add(f"<h4>{prefix}{e(finding.title.render(lang))} <code>{e(finding.cause)}</code></h4>")
@@ -116,7 +118,11 @@ def _finding(w: _Writer, rank: int | None, finding: Finding, lang: str) -> None:
             badge = fix.applicability if fix.applicability in ("safe", "review", "manual") else "review"
             w.add(f'<li><span class="badge {badge}">{e(W.applicability(fix, lang))}</span> '
                   f"{e(W.fix_title(fix, lang))}")
-            if fix.code:
+            change = (script_changes or {}).get((finding.cause, fix.id))
+            if change is not None:  # the fix made in the user's own script
+                w.add(f"<p>{e(label('script_change', lang, path=os.path.basename(change[0])))}:</p>")
+                w.code(change[1], "diff")
+            elif fix.code:
                 w.code(fix.code)
             w.add("</li>")
         w.add("</ul>")
@@ -173,7 +179,7 @@ def _case(w: _Writer, index: int, case: CaseReport, report: Report, images: dict
     if not case.findings:
         w.add(f"<p>{e(label('nothing' if case.runs else 'nothing_model', lang))}</p>")
     for rank, finding in enumerate(case.findings, start=1):
-        _finding(w, rank, finding, lang)
+        _finding(w, rank, finding, lang, case.script_changes)
     if report.include_all and case.weaker:
         w.add(f"<h3>{e(label('weaker', lang, threshold=case.diagnosis.threshold))}</h3>")
         for finding in case.weaker:

@@ -68,6 +68,7 @@ L: dict[str, Text] = {
     "context": T("context", "背景"),
     "fixes": T("Fixes", "修复"),
     "settle": T("To settle it", "如何确认"),
+    "script_change": T("The change in {path}", "{path} 中的修改"),
     "weaker": T("Weaker candidates (below the reporting threshold {threshold})",
                 "较弱的候选（低于报告阈值 {threshold}）"),
     "not_checked": T("Not checked", "未检查"),

@@ -8,8 +8,9 @@ them inline, so the curves are the compact table of epochs.
 
 from __future__ import annotations
 
+import os
 import re
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from app.core.diagnosis import Finding
 from app.report import wording as W
@@ -80,7 +81,8 @@ def _curve_table(curves: CurveTable, lang: str) -> list[str]:
     return out
 
 
-def _finding(rank: int | None, finding: Finding, lang: str) -> list[str]:
+def _finding(rank: int | None, finding: Finding, lang: str,
+             script_changes: Mapping[tuple[str, str], tuple[str, str]] | None = None) -> list[str]:
     prefix = f"{rank}. " if rank is not None else ""
     out = [f"#### {prefix}{escape_inline(finding.title.render(lang))} — {code_span(finding.cause)}",
            "",
@@ -99,7 +101,12 @@ def _finding(rank: int | None, finding: Finding, lang: str) -> list[str]:
         out += ["", f"**{label('fixes', lang)}:**", ""]
         for fix in finding.fixes:
             out.append(f"- **[{W.applicability(fix, lang)}]** {escape_inline(W.fix_title(fix, lang))}")
-            if fix.code:
+            change = (script_changes or {}).get((finding.cause, fix.id))
+            if change is not None:  # the fix made in the user's own script
+                out += ["", "  " + label("script_change", lang, path=code_span(os.path.basename(change[0]))) + ":", ""]
+                out.extend("  " + line if line else line for line in _fence(change[1], "diff"))
+                out.append("")
+            elif fix.code:
                 out.append("")
                 out.extend("  " + line if line else line for line in _fence(fix.code))
                 out.append("")
@@ -138,7 +145,7 @@ def _case(case: CaseReport, lang: str, include_all: bool) -> list[str]:
     if not case.findings:
         out += [label("nothing" if case.runs else "nothing_model", lang), ""]
     for rank, finding in enumerate(case.findings, start=1):
-        out += _finding(rank, finding, lang)
+        out += _finding(rank, finding, lang, case.script_changes)
     if include_all and case.weaker:
         out += [f"### {escape_inline(label('weaker', lang, threshold=case.diagnosis.threshold))}", ""]
         for finding in case.weaker:

@@ -584,3 +584,36 @@ def test_text_layer_repair_rewrites_the_cmap_and_keeps_the_file_consistent():
     clean = _tiny_pdf(build_cmap({1: "D", 2: "生"}))
     assert fix_to_unicode(clean, default_replacement) == clean
     assert fix_to_unicode(b"not a pdf", default_replacement) == b"not a pdf"
+
+
+def test_a_report_of_a_training_script_shows_each_fix_as_a_diff_of_it(tmp_path, capsys):
+    """With the training script given as a file, a reported fix is shown as the change in
+    that script (a unified diff), in Markdown and in HTML."""
+    from app.cli import main
+    from tests.unit.test_script_patches import KERAS2
+
+    script = tmp_path / "train.py"
+    script.write_text(KERAS2, encoding="utf-8")
+    assert main(["diagnose", "--code", str(script), "--format", "md"]) == 0
+    markdown = capsys.readouterr().out
+    assert "The change in `train.py`:" in markdown and "```diff" in markdown
+    assert "-model.add(Dense(10, activation='relu'))\n  +model.add(Dense(10, activation='softmax'))" in markdown
+    html_path = tmp_path / "report.html"
+    assert main(["diagnose", "--code", str(script), "-o", str(html_path)]) == 0
+    page = html_path.read_text(encoding="utf-8")
+    assert '<code class="language-diff">' in page and "+model.add(Dense(10, activation=&#x27;softmax&#x27;))" in page
+    assert script.read_text(encoding="utf-8") == KERAS2
+
+
+def test_a_report_of_a_model_file_with_its_script_diffs_the_script(tmp_path, capsys):
+    from app.cli import main
+    from tests.unit.test_code_reader import RUNS, scenario_code
+
+    script = tmp_path / "train.py"
+    script.write_text(scenario_code("seed004_relu_cce_nan"), encoding="utf-8")
+    folder = RUNS / "seed004_relu_cce_nan"
+    assert main(["diagnose", str(folder / "model.keras"), str(folder / "console_v1.txt"), "--code", str(script),
+                 "--format", "md"]) == 0
+    markdown = capsys.readouterr().out
+    assert '-                              layers.Dense(2, activation="relu")])' in markdown
+    assert '+                              layers.Dense(2, activation="softmax")])' in markdown
