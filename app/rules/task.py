@@ -30,6 +30,7 @@ class Task:
     chance: float | None  # accuracy of a uniform guess (balanced classes)
     basis: str  # how it was decided, for evidence sentences
     majority_share: float | None = None  # when class shares are known
+    basis_zh: str = ""  # the same in Chinese
 
     @property
     def is_classification(self) -> bool:
@@ -41,7 +42,7 @@ class Task:
         return levels
 
 
-UNKNOWN_TASK = Task("unknown", None, None, "unknown")
+UNKNOWN_TASK = Task("unknown", None, None, "unknown", basis_zh="未知任务")
 
 
 def _from_model(model: ModelSpec) -> Task | None:
@@ -52,30 +53,36 @@ def _from_model(model: ModelSpec) -> Task | None:
     loss = model.loss.name if model.loss else None
     if loss in BINARY_LOSSES:
         if units in (None, 1):
-            return Task("binary", 2, 0.5, f"binary loss {loss} with {units or 1} output unit")
+            return Task("binary", 2, 0.5, f"binary loss {loss} with {units or 1} output unit",
+                        basis_zh=f"二分类损失 {loss}、{units or 1} 个输出单元")
         if activation == "softmax":
             # Seed 002: 2+ softmax units under binary_crossentropy. Keras then reports
             # binary accuracy over the one-hot vector: a constant guess scores 0.5 for two
             # classes, (C-1)/C for C > 2 (every softmax output below 0.5 reads as "no").
             chance = 0.5 if units == 2 else (units - 1) / units
             return Task("multiclass", units, chance,
-                        f"softmax output of {units} units under {loss}")
-        return Task("multilabel", units, 0.5, f"{units} sigmoid outputs under {loss}")
+                        f"softmax output of {units} units under {loss}",
+                        basis_zh=f"{loss} 下 {units} 个单元的 softmax 输出")
+        return Task("multilabel", units, 0.5, f"{units} sigmoid outputs under {loss}",
+                    basis_zh=f"{loss} 下 {units} 个 sigmoid 输出")
     if units is not None and units >= 2 and (loss in MULTICLASS_LOSSES or activation == "softmax"):
-        return Task("multiclass", units, 1.0 / units, f"output layer of {units} units")
+        return Task("multiclass", units, 1.0 / units, f"output layer of {units} units",
+                    basis_zh=f"{units} 个单元的输出层")
     if units == 1 and activation == "sigmoid":
-        return Task("binary", 2, 0.5, "one sigmoid output unit")
+        return Task("binary", 2, 0.5, "one sigmoid output unit", basis_zh="单个 sigmoid 输出单元")
     if loss in REGRESSION_LOSSES and activation in (None, "linear"):
-        return Task("regression", None, None, f"regression loss {loss} with a linear output")
+        return Task("regression", None, None, f"regression loss {loss} with a linear output",
+                    basis_zh=f"回归损失 {loss}、线性输出")
     if units is not None and units >= 2 and loss is None:
-        return Task("multiclass", units, 1.0 / units, f"output layer of {units} units")
+        return Task("multiclass", units, 1.0 / units, f"output layer of {units} units",
+                    basis_zh=f"{units} 个单元的输出层")
     return None
 
 
 def _from_metrics(run: Run) -> Task | None:
     names = set(run.epochs) | set(run.steps)
     if any("binary_accuracy" in n for n in names):
-        return Task("binary", 2, 0.5, "binary_accuracy metric")
+        return Task("binary", 2, 0.5, "binary_accuracy metric", basis_zh="binary_accuracy 指标")
     loss = run.series("loss", "epoch") or run.series("loss", "step")
     accuracy = run.series("accuracy", "epoch") or run.series("val_accuracy", "epoch")
     if loss is None or accuracy is None:
@@ -90,7 +97,8 @@ def _from_metrics(run: Run) -> Task | None:
     for classes in range(2, 101):
         if abs(level - math.log(classes)) < 0.05 * math.log(classes) and abs(mean_acc - 1 / classes) < 0.05:
             return Task("multiclass" if classes > 2 else "binary", classes, 1.0 / classes,
-                        f"loss near ln({classes}) = {math.log(classes):.3f} with accuracy near 1/{classes}")
+                        f"loss near ln({classes}) = {math.log(classes):.3f} with accuracy near 1/{classes}",
+                        basis_zh=f"损失接近 ln({classes}) = {math.log(classes):.3f}、准确率接近 1/{classes}")
     return None
 
 

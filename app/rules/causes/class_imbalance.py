@@ -33,7 +33,7 @@ UNKNOWN_TASK_CHANCE = 0.5
 FROZEN_ABOVE = T(
     "{metric} frozen at {level} over {axis}s {start}–{end}, well above the {chance} a balanced "
     "guess over {classes} classes scores: the share of the class the model always predicts",
-    "{metric} 在第 {start}–{end} 个{axis_zh}固定在 {level}，远高于 {classes} 个类别均衡时随机猜测的 {chance}："
+    "{metric} 在第 {start}–{end} {axis_zh}固定在 {level}，远高于 {classes} 个类别均衡时随机猜测的 {chance}："
     "这是模型总是预测的那个类别的占比",
 )
 IMBALANCED = T("the majority class holds {share} of the samples ({classes} classes, balanced would be {chance})",

@@ -20,7 +20,7 @@ MIN_DROP = 0.1
 
 DETAIL = T(
     "{metric} falls {drop_pct}% over {axis}s {start}–{end} with no sign of trouble{early_stop}",
-    "{metric} 在第 {start}–{end} 个{axis_zh}下降了 {drop_pct}%，没有异常迹象{early_stop}",
+    "{metric} 在第 {start}–{end} {axis_zh}下降了 {drop_pct}%，没有异常迹象{early_stop}",
 )
 
 

@@ -20,7 +20,7 @@ PERFECT = 0.995
 
 DETAIL_FAST = T(
     "{metric} falls to {value} by {axis} {start}, within the first {share}% of the run",
-    "{metric} 在第 {start} 个{axis_zh}就降到 {value}，仅用了训练过程的前 {share}%",
+    "{metric} 在第 {start} {axis_zh}就降到 {value}，仅用了训练过程的前 {share}%",
 )
 DETAIL_PERFECT = T(
     "training {metric} reaches {train_value} while {val} stays at chance ({val_value})",

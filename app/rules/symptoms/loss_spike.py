@@ -21,7 +21,7 @@ MIN_LEAD = 0.15  # the spike comes after at least 15% of the run (and MIN_POINTS
 DETAIL = T(
     "{metric} had fallen from {first} to {level} by {axis} {before}, then jumps to {peak} "
     "({ratio}× its running level) at {axis} {start} and stays around {after}",
-    "{metric} 从 {first} 降到 {level}（第 {before} 个{axis_zh}），随后在第 {start} 个{axis_zh}跳升至 "
+    "{metric} 从 {first} 降到 {level}（第 {before} {axis_zh}），随后在第 {start} {axis_zh}跳升至 "
     "{peak}（运行水平的 {ratio} 倍），之后维持在 {after} 左右",
 )
 

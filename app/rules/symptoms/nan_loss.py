@@ -13,11 +13,11 @@ from app.rules.base import Context, SymptomDetector
 DETAIL = T(
     "{metric} becomes {value} at {axis} {start} and stays non-finite in {persist_pct}% of the "
     "{remaining} {axis}s from there{others}",
-    "{metric} 在第 {start} 个{axis_zh}变为 {value}，此后 {remaining} 个{axis_zh}中 {persist_pct}% 保持非有限值{others}",
+    "{metric} 在第 {start} {axis_zh}变为 {value}，此后 {remaining} {axis_zh}中 {persist_pct}% 保持非有限值{others_zh}",
 )
 DETAIL_EVENT = T(
     "training was stopped for an invalid loss ({event}) at {axis} {start}",
-    "训练因损失无效而停止（{event}），位于第 {start} 个{axis_zh}",
+    "训练因损失无效而停止（{event}），位于第 {start} {axis_zh}",
 )
 AXIS_ZH = {"epoch": "轮", "step": "步"}
 
@@ -67,6 +67,7 @@ class NanLoss(SymptomDetector):
                     "remaining": int(after.size),
                     "persist_pct": int(round(100 * persist)),
                     "others": f" (also: {', '.join(others)})" if others else "",
+                    "others_zh": f"（另有：{', '.join(others)}）" if others else "",
                 },
                 axis=series.axis,
                 source=series.source_of(first),

@@ -25,7 +25,7 @@ STEP_BINS = 200
 DETAIL = T(
     "{metric} swings by a median {swing_pct}% from one {axis} to the next, reversing direction "
     "{reversal_pct}% of the time, over {axis}s {start}–{end} (overall change {trend_pct}%)",
-    "{metric} 在第 {start}–{end} 个{axis_zh}间相邻两点的变化中位数为 {swing_pct}%，"
+    "{metric} 在第 {start}–{end} {axis_zh}间相邻两点的变化中位数为 {swing_pct}%，"
     "{reversal_pct}% 的变化方向反转（总体变化 {trend_pct}%）",
 )
 

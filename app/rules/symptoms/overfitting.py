@@ -22,7 +22,7 @@ MIN_POINTS_AFTER_BEST = 2
 DETAIL = T(
     "val_loss is lowest at {axis} {best} ({best_value}) and rises {rise_pct}% to {last_value} by "
     "{axis} {end}, while loss keeps falling ({train_best} → {train_last})",
-    "val_loss 在第 {best} 个{axis_zh}最低（{best_value}），到第 {end} 个{axis_zh}上升 {rise_pct}% 至 "
+    "val_loss 在第 {best} {axis_zh}最低（{best_value}），到第 {end} {axis_zh}上升 {rise_pct}% 至 "
     "{last_value}，而 loss 仍在下降（{train_best} → {train_last}）",
 )
 

@@ -18,7 +18,7 @@ ZERO = 1e-3  # a loss stuck at 0 is a collapse, not a plateau
 
 DETAIL = T(
     "{metric} stays within {low}–{high} over {axis}s {start}–{end} (best {drop_pct}% below its start)",
-    "{metric} 在第 {start}–{end} 个{axis_zh}保持在 {low}–{high}（最好时仅比开始低 {drop_pct}%）",
+    "{metric} 在第 {start}–{end} {axis_zh}保持在 {low}–{high}（最好时仅比开始低 {drop_pct}%）",
 )
 
 

@@ -22,7 +22,7 @@ MIN_PACE_KEPT = 0.5  # the last third still falls at half the pace of the first 
 DETAIL = T(
     "{metric} falls only {drop_pct}% over {axis}s {start}–{end} and is still falling at the end "
     "({pace_pct}% of its early pace)",
-    "{metric} 在第 {start}–{end} 个{axis_zh}仅下降 {drop_pct}%，结束时仍在下降（保持了早期 {pace_pct}% 的速度）",
+    "{metric} 在第 {start}–{end} {axis_zh}仅下降 {drop_pct}%，结束时仍在下降（保持了早期 {pace_pct}% 的速度）",
 )
 
 

@@ -33,12 +33,12 @@ FROZEN_PERFECT = 0.99
 
 DETAIL = T(
     "{metric} {low}–{high} over {axis}s {start}–{end}; chance for {basis} is {chance}",
-    "{metric} 在第 {start}–{end} 个{axis_zh}保持在 {low}–{high}；{basis}的随机水平为 {chance}",
+    "{metric} 在第 {start}–{end} {axis_zh}保持在 {low}–{high}；{basis_zh}的随机水平为 {chance}",
 )
 DETAIL_FROZEN = T(
     "{metric} frozen at {low}–{high} over {axis}s {start}–{end}: the share of one class, "
     "as if the model always predicts the same class",
-    "{metric} 在第 {start}–{end} 个{axis_zh}固定在 {low}–{high}：相当于某一类别的占比，模型似乎总是预测同一类",
+    "{metric} 在第 {start}–{end} {axis_zh}固定在 {low}–{high}：相当于某一类别的占比，模型似乎总是预测同一类",
 )
 AXIS_ZH = {"epoch": "轮", "step": "步"}
 
@@ -117,6 +117,7 @@ def stretch_symptom(ctx: Context, symptom_id: str, stretch: Stretch, strength: f
     tail = stretch.values()
     task = ctx.task
     basis = task.basis if not stretch.frozen else "one class"
+    basis_zh = (task.basis_zh or task.basis) if not stretch.frozen else "单一类别"
     params = {
         "metric": stretch.metric,
         "low": round(float(np.min(tail)), 4),
@@ -127,6 +128,7 @@ def stretch_symptom(ctx: Context, symptom_id: str, stretch: Stretch, strength: f
         "axis_zh": AXIS_ZH.get(c.axis, c.axis),
         "chance": round(stretch.level, 4),
         "basis": basis,
+        "basis_zh": basis_zh,
         "classes": task.classes,
     }
     series = ctx.series(stretch.metric)

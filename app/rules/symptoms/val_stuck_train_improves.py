@@ -19,7 +19,7 @@ MIN_LOSS_DROP = 0.3
 DETAIL = T(
     "{train} rises from {train_first} to {train_last} while {val} stays {low}–{high} "
     "(chance {chance}) over {axis}s {start}–{end}",
-    "{train} 从 {train_first} 升至 {train_last}，而 {val} 在第 {start}–{end} 个{axis_zh}一直停在 "
+    "{train} 从 {train_first} 升至 {train_last}，而 {val} 在第 {start}–{end} {axis_zh}一直停在 "
     "{low}–{high}（随机水平 {chance}）",
 )
 
