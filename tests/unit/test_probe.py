@@ -539,3 +539,15 @@ def test_config_is_not_modified_by_the_client(tmp_path, no_worker):
     with pytest.raises(OutputError):
         run_rebuild(RUNS / "healthy_mlp" / "model.keras", config, tmp_path / "x.h5")
     assert config == kept
+
+
+def test_the_crafted_lambda_file_is_a_live_payload(tmp_path):
+    """The control for the test above: the crafted .keras really runs its code when Keras
+    deserializes it unsafely (in a separate process, on our own file), so "the marker never
+    appears" above means TrainDoc did not run it, not that the payload was inert."""
+    marker = tmp_path / "marker"
+    path = lambda_keras(tmp_path, marker)
+    code = f"import keras; keras.models.load_model({str(path)!r}, safe_mode=False)"
+    subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=300,
+                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, check=False)
+    assert marker.exists()
