@@ -37,6 +37,11 @@ SCENARIO_IDS = [
     "no_shuffle_sorted_mlp", "class_imbalance_mlp", "label_error_mlp", "dense_bottleneck_conv2d",
     "overfit_small_mlp", "kl_linear_mlp", "healthy_mlp_sgd", "healthy_gap_conv2d",
     "healthy_lstm_3class",
+    # a second labeled run for 15 causes, on another architecture (or MLP shape)
+    "bn_moving_stats_conv2d", "relu_input_conv1d", "adam_eps_long_mlp", "sgd_no_momentum_lstm",
+    "vanishing_sigmoid_conv1d", "zeros_init_conv2d", "dead_relu_conv2d", "exploding_init_conv1d",
+    "bias_regularized_lstm", "missing_bias_conv2d", "unnormalized_pixels_conv2d",
+    "class_imbalance_conv1d", "label_error_conv2d", "overfit_small_conv1d", "kl_linear_lstm",
 ]
 ARCHITECTURES = {"MLP", "Conv1D", "Conv2D", "LSTM"}
 REQUIRED_FIELDS = {
