@@ -55,7 +55,21 @@ def merge_settings(run: Run | None, settings: FitSettings | None,
         for key in merged.to_dict():
             merged.set(key, getattr(source, key), source.sources.get(key) or _nowhere())
     merged.derive()
+    _estimate_samples(merged)
     return merged
+
+
+def _estimate_samples(settings: FitSettings) -> None:
+    """The training set size from the log's steps per epoch and the code's batch size (a
+    Keras 3 log shows ``8/8`` but no sample count): at most steps × batch, within one batch
+    of the truth, which is all the params-per-sample rules need."""
+    from app.core.run import Source
+
+    steps, batch = settings.steps_per_epoch, settings.batch_size
+    if settings.train_samples is None and steps and batch and steps > 0 and batch > 0:
+        where = settings.sources.get("steps_per_epoch")
+        settings.set("train_samples", steps * batch,
+                     Source(f"≈ {steps} steps × batch {batch}" + (f" ({where})" if where else "")))
 
 
 def _nowhere():

@@ -6,9 +6,45 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import numpy as np
+
 from app.core.diagnosis import Evidence, Fix
 from app.core.i18n import T
-from app.rules.base import CauseRule, Context, SymptomWeight
+from app.rules.base import CauseRule, Context, SymptomWeight, evidence
+
+# Validation accuracy far BELOW chance while training accuracy is high: the model learned a
+# consistent mapping that the validation labels contradict, which happens when the two label
+# sets are encoded differently (class ids shifted, another class order, one-hot built from
+# another list). Noise or overfitting bring accuracy down to chance, not under it.
+BELOW_CHANCE_SHARE = 0.5  # val accuracy under half the chance level ...
+TRAIN_LEARNED = 0.3  # ... while training accuracy ends this far above chance
+BELOW_CHANCE_WEIGHT = 0.7
+LAST_EPOCHS = 3
+BELOW_CHANCE = T(
+    "{val} ends at {val_acc}, far below the {chance} of a guess, while {train} reaches {train_acc}: "
+    "the model learned a mapping the validation labels contradict (labels encoded differently "
+    "in the two sets)",
+    "{val} 最终为 {val_acc}，远低于随机猜测的 {chance}，而 {train} 达到 {train_acc}："
+    "模型学到的映射与验证标签相反（两组数据的标签编码不同）",
+)
+
+
+def accuracy_below_chance(ctx: Context) -> dict | None:
+    """The numbers when validation accuracy ends far below chance while training accuracy
+    is high (the signature of differently encoded labels), else None."""
+    chance = ctx.task.chance
+    train, val = ctx.series("accuracy"), ctx.series("val_accuracy")
+    if chance is None or train is None or val is None:
+        return None
+    train_tail = train.y[np.isfinite(train.y)][-LAST_EPOCHS:]
+    val_tail = val.y[np.isfinite(val.y)][-LAST_EPOCHS:]
+    if train_tail.size == 0 or val_tail.size == 0:
+        return None
+    train_acc, val_acc = float(np.mean(train_tail)), float(np.mean(val_tail))
+    if val_acc >= BELOW_CHANCE_SHARE * chance or train_acc <= chance + TRAIN_LEARNED:
+        return None
+    return {"series": val, "val": val.name, "train": train.name, "val_acc": round(val_acc, 4),
+            "train_acc": round(train_acc, 4), "chance": round(chance, 4)}
 
 
 class LabelError(CauseRule):
@@ -42,7 +78,14 @@ class LabelError(CauseRule):
         return False
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
-        return iter(())
+        found = accuracy_below_chance(ctx)
+        if found is None:
+            return
+        val = found.pop("series")
+        yield evidence("symptom", "val_accuracy_below_chance", BELOW_CHANCE, BELOW_CHANCE_WEIGHT,
+                       where={"metric": val.name, "start": int(val.x[-min(LAST_EPOCHS, val.x.size)]),
+                              "end": int(val.x[-1])},
+                       source=val.source_of(val.y.size - 1), **found)
 
     def fixes(self, ctx: Context) -> list[Fix]:
         return [Fix("check_labels", T("Check a few samples against their labels", "对照检查几个样本及其标签"),

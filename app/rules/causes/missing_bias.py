@@ -19,6 +19,10 @@ from app.rules.static import layer_where
 BASE_WEIGHT = 0.5
 WEIGHT_PER_EXTRA_LAYER = 0.05
 MAX_WEIGHT = 0.6
+# No layer at all has a bias (and none is normalized): the network is positively homogeneous,
+# f(a·x) = a·f(x), every decision surface passes through the origin. That is a hard limit on
+# what it can learn, worth a finding even when the curves look ordinary (x0.65 keeps 0.455).
+ALL_BARE_WEIGHT = 0.7
 NORMALIZED_WEIGHT = -0.6
 ALL_BIASED_WEIGHT = -0.7
 LOOK_THROUGH = 10  # Dropout/Reshape layers looked through to find the normalization
@@ -26,6 +30,11 @@ LOOK_THROUGH = 10  # Dropout/Reshape layers looked through to find the normaliza
 NO_BIAS = T(
     "{count} layer(s) without a bias and not followed by normalization: {layers}",
     "{count} 个层没有偏置，且后面没有归一化层：{layers}",
+)
+NO_BIAS_ANYWHERE = T(
+    "no layer has a bias ({layers}) and none is normalized: the network computes f(a·x) = a·f(x), "
+    "so every decision boundary passes through the origin",
+    "所有层都没有偏置（{layers}），也没有归一化层：网络满足 f(a·x) = a·f(x)，所有决策边界都经过原点",
 )
 NORMALIZED = T(
     "the {count} layer(s) with use_bias=False feed a normalization layer, whose offset replaces the bias",
@@ -91,7 +100,12 @@ class MissingBias(CauseRule):
         if not any(is_weight_layer(layer) and layer.trainable for layer in model.all_layers()):
             return
         bare, normalized = biasless_layers(model)
-        if bare:
+        weights = [layer for layer in model.all_layers() if is_weight_layer(layer)]
+        if bare and len(bare) == len(weights) and not normalized:
+            yield evidence("static", "no_bias_anywhere", NO_BIAS_ANYWHERE, ALL_BARE_WEIGHT, where=layer_where(bare[0]),
+                           count=len(bare), layers=", ".join(f"`{layer.name}`" for layer in bare[:5])
+                           + (" …" if len(bare) > 5 else ""))
+        elif bare:
             weight = min(MAX_WEIGHT, BASE_WEIGHT + WEIGHT_PER_EXTRA_LAYER * (len(bare) - 1))
             yield evidence("static", "use_bias_false", NO_BIAS, weight, where=layer_where(bare[0]),
                            count=len(bare), layers=", ".join(f"`{layer.name}`" for layer in bare[:5])

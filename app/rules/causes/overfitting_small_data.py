@@ -16,6 +16,7 @@ from app.core.i18n import T
 from app.core.model import ModelSpec
 from app.rules.base import CauseRule, Context, SymptomWeight, evidence
 from app.rules.causes.batchnorm_train_inference_mismatch import fit_setting, setting_where
+from app.rules.causes.label_error import accuracy_below_chance
 
 DROPOUT_LAYERS = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "AlphaDropout",
                   "GaussianDropout", "GaussianNoise", "ActivityRegularization"}
@@ -76,6 +77,15 @@ def regularizers(ctx: Context) -> list[str]:
     return found
 
 
+# Overfitting takes validation accuracy down to chance, never far below it (that is labels
+# encoded differently, app.rules.causes.label_error).
+BELOW_CHANCE_AGAINST_WEIGHT = -0.4
+BELOW_CHANCE_NOT_OVERFITTING = T(
+    "validation accuracy ends far below chance: overfitting brings it down to chance, not under it",
+    "验证准确率最终远低于随机水平：过拟合只会让它降到随机水平，而不会低于它",
+)
+
+
 class OverfittingSmallData(CauseRule):
     id = "overfitting_small_data"
     title = T("Too many parameters for the data, no regularization", "参数相对数据过多且没有正则化")
@@ -130,6 +140,9 @@ class OverfittingSmallData(CauseRule):
         elif ratio < RATIO_PLENTY:
             yield evidence("setting", "plenty_of_data", PLENTY, PLENTY_WEIGHT, where=setting_where("train_samples"),
                            source=source, params=params, samples=samples)
+        if accuracy_below_chance(ctx) is not None:
+            yield evidence("symptom", "below_chance_not_overfitting", BELOW_CHANCE_NOT_OVERFITTING,
+                           BELOW_CHANCE_AGAINST_WEIGHT)
         if held_back:
             yield evidence("static", "regularized", REGULARIZED, REGULARIZED_WEIGHT, how="; ".join(held_back))
         elif weight > 0:

@@ -45,6 +45,10 @@ LARGE_FIRST_LOSS_WEIGHT = 0.25
 # hundreds of times in the first epoch's average.
 HUGE_FIRST_LOSS_FACTOR = 1000.0
 HUGE_FIRST_LOSS_WEIGHT = 0.5
+# A large first loss with a learning rate in its usual range: the rate does not explain the
+# huge initial logits, the inputs' scale does (raw 0-255 pixels under SGD(0.01) start near
+# 30x ln C).
+LARGE_FIRST_LOSS_USUAL_RATE_WEIGHT = 0.4
 
 # The training code scales the inputs itself (x / 255, a scaler, x - mean / std): as good as a
 # scaling layer, a little less sure (the scaled array may not be the one given to fit).
@@ -89,6 +93,16 @@ def first_loss_reading(ctx: Context) -> tuple[float, float, int] | None:
         return None
     classes = int(task.classes)
     return float(finite[0]), math.log(classes), classes
+
+
+def _rate_in_usual_range(ctx: Context) -> bool:
+    from app.rules.causes.learning_rate_too_high import rate_reading
+
+    reading = rate_reading(ctx)
+    if reading is None or not reading.known_optimizer:
+        return False
+    low, high = reading.usual_range
+    return low <= reading.rate <= high
 
 
 class UnnormalizedInputs(CauseRule):
@@ -158,7 +172,8 @@ class UnnormalizedInputs(CauseRule):
             loss, start, classes = reading
             if loss > LARGE_FIRST_LOSS_FACTOR * start:
                 series = ctx.series("loss")
-                weight = HUGE_FIRST_LOSS_WEIGHT if loss > HUGE_FIRST_LOSS_FACTOR * start else LARGE_FIRST_LOSS_WEIGHT
+                weight = HUGE_FIRST_LOSS_WEIGHT if loss > HUGE_FIRST_LOSS_FACTOR * start else \
+                    LARGE_FIRST_LOSS_USUAL_RATE_WEIGHT if _rate_in_usual_range(ctx) else LARGE_FIRST_LOSS_WEIGHT
                 yield evidence("symptom", "large_first_loss", LARGE_FIRST_LOSS, weight,
                                where={"metric": "loss", "start": int(series.x[0]), "end": int(series.x[0])}
                                if series is not None else {},
