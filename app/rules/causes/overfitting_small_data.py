@@ -126,6 +126,9 @@ class OverfittingSmallData(CauseRule):
         params = trainable_params(model)
         samples, source = fit_setting(ctx, "train_samples")
         held_back = regularizers(ctx)
+        if accuracy_below_chance(ctx) is not None:
+            yield evidence("symptom", "below_chance_not_overfitting", BELOW_CHANCE_NOT_OVERFITTING,
+                           BELOW_CHANCE_AGAINST_WEIGHT)
         if params is None or not isinstance(samples, int) or samples <= 0:
             if held_back:
                 yield evidence("static", "regularized", REGULARIZED, REGULARIZED_WEIGHT, how="; ".join(held_back))
@@ -140,9 +143,6 @@ class OverfittingSmallData(CauseRule):
         elif ratio < RATIO_PLENTY:
             yield evidence("setting", "plenty_of_data", PLENTY, PLENTY_WEIGHT, where=setting_where("train_samples"),
                            source=source, params=params, samples=samples)
-        if accuracy_below_chance(ctx) is not None:
-            yield evidence("symptom", "below_chance_not_overfitting", BELOW_CHANCE_NOT_OVERFITTING,
-                           BELOW_CHANCE_AGAINST_WEIGHT)
         if held_back:
             yield evidence("static", "regularized", REGULARIZED, REGULARIZED_WEIGHT, how="; ".join(held_back))
         elif weight > 0:
