@@ -22,17 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.io.code import read_code  # noqa: E402
+from timing import best_of  # noqa: E402 (bench/timing.py, beside this script)
 from app.patches import Patch, plan  # noqa: E402
 from app.patches.script import document_from_code, patch_script, training_from_code  # noqa: E402
-
-
-def best_of(fn, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def large_script(blocks: int = 200) -> str:

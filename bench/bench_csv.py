@@ -26,9 +26,9 @@ import os
 import platform
 import subprocess
 import sys
-import time
 
 import numpy as np
+from timing import best_of  # noqa: E402 (bench/timing.py, beside this script)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -63,15 +63,6 @@ def write_csvlogger_file(path: str, rows: int) -> None:
     with open(path, "wb") as handle:
         handle.write((",".join(COLUMNS) + "\n").encode())
         pacsv.write_csv(table, handle, write_options=pacsv.WriteOptions(include_header=False))
-
-
-def best_of(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def load_ours(path: str):

@@ -8,12 +8,12 @@ the data), so the figure reads as "diagnosis costs N sorts of the series".
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
 from app.core.run import Run, Series
 from app.rules.engine import diagnose
+from timing import best_of  # noqa: E402 (bench/timing.py, beside this script)
 
 N = 1_000_000
 
@@ -29,15 +29,6 @@ def _run() -> Run:
     run.add_series(Series("accuracy", "step", steps, acc))
     run.add_series(Series("learning_rate", "step", steps, np.full(N, 1e-3)))
     return run
-
-
-def best_of(fn, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
