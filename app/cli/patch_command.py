@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     # A config TrainDoc does not rebuild (a Lambda layer, custom objects) refuses only the
     # patched model file: the training settings and the code change are still given.
     model_refused = bool(result.unsafe) and result.model_changed and bool(args.output)
-    script = patch_script(code, result, document.model, lang) if code is not None else None
+    script = patch_script(code, result, document.model) if code is not None else None
     text = code_text_for(result, script, lang)
     if text:
         if script is not None and script.changed:

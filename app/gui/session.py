@@ -44,6 +44,17 @@ def code_spec(model: ModelSpec, text: str | None = None):
     return read_code_file(model.source_path) if text is None else read_code(text, model.source_path)
 
 
+def _training_code(loaded, text: str | None = None) -> dict:
+    """Path -> CodeSpec of the training code among what was loaded (a script, or the code a
+    log quotes, which is its run's model)."""
+    found = {}
+    for model in [*loaded.models, *(run.model for run in loaded.runs if run.model is not None)]:
+        code = code_spec(model, text)
+        if code is not None:
+            found[model.source_path] = code
+    return found
+
+
 def load_inputs(paths: Sequence[str], progress) -> LoadResult:
     """Worker side: read every path; unreadable ones are collected, not raised."""
     from app.io.load import load_path
@@ -60,10 +71,7 @@ def load_inputs(paths: Sequence[str], progress) -> LoadResult:
         result.models.extend(loaded.models)
         result.skipped.extend(loaded.skipped)
         result.paths.append(path)
-        for model in [*loaded.models, *(run.model for run in loaded.runs if run.model is not None)]:
-            code = code_spec(model)
-            if code is not None:
-                result.code[model.source_path] = code
+        result.code.update(_training_code(loaded))
     progress.report(1.0, "")
     return result
 
@@ -79,10 +87,7 @@ def load_pasted(text: str, label: str, progress) -> LoadResult:
         return result
     result.runs.extend(loaded.runs)
     result.models.extend(loaded.models)
-    for model in [*loaded.models, *(run.model for run in loaded.runs if run.model is not None)]:
-        code = code_spec(model, text)
-        if code is not None:
-            result.code[model.source_path] = code
+    result.code.update(_training_code(loaded, text))
     return result
 
 

@@ -396,10 +396,9 @@ _KERAS1_NAMES = {new: old for old, new in KERAS1_RENAMES.items()}
 
 
 class _Editor:
-    def __init__(self, code: CodeSpec, plan: PatchPlan, original_model: dict, lang: str) -> None:
+    def __init__(self, code: CodeSpec, plan: PatchPlan, original_model: dict) -> None:
         self.code = code
         self.plan = plan
-        self.lang = lang
         self.source = _Text(code.text)
         self.names = _Names(self.source)
         self.render = _Render(self.names, _quote_style(code.text))
@@ -1057,8 +1056,7 @@ def _align(original_model: dict, code: CodeSpec) -> dict[str, CodeSite]:
 # ------------------------------------------------------------------------------- entry
 
 
-def patch_script(code: CodeSpec, plan: PatchPlan, original_model: dict | None = None,
-                 lang: str = "en") -> ScriptPatch:
+def patch_script(code: CodeSpec, plan: PatchPlan, original_model: dict | None = None) -> ScriptPatch:
     """Make the changes of ``plan`` in the training code ``code`` (read by the code reader).
 
     ``original_model`` is the unpatched model config the plan was made from (its own
@@ -1072,7 +1070,7 @@ def patch_script(code: CodeSpec, plan: PatchPlan, original_model: dict | None = 
     if original_model is None:
         original_model = (code.config or {}).get("config") or {}
     try:
-        return _Editor(code, plan, original_model, lang).run()
+        return _Editor(code, plan, original_model).run()
     except (SyntaxError, ValueError, RecursionError) as error:  # the code reader parsed it; be safe anyway
         result = ScriptPatch(code.path, code.text, code.text)
         result.by_hand = [(change, T("the code could not be edited ({error})", "无法修改代码（{error}）"),

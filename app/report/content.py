@@ -379,8 +379,7 @@ def model_summary(model: ModelSpec, flagged: Sequence[str]) -> ModelSummary:
     )
 
 
-def script_changes(model: ModelSpec | None, diagnosis: Diagnosis, lang: str = "en"
-                   ) -> dict[tuple[str, str], tuple[str, str]]:
+def script_changes(model: ModelSpec | None, diagnosis: Diagnosis) -> dict[tuple[str, str], tuple[str, str]]:
     """Each reported fix made in the training script the case was read from (or joined with),
     as a unified diff; empty without a script file TrainDoc can edit."""
     if model is None:
@@ -410,7 +409,7 @@ def script_changes(model: ModelSpec | None, diagnosis: Diagnosis, lang: str = "e
             result = plan(document, [patch], base)
             if not result.applied:
                 continue
-            script = patch_script(code, result, document.model, lang)
+            script = patch_script(code, result, document.model)
             if script.changed:
                 out[(finding.cause, patch.id)] = (path, script.diff())
     return out
@@ -447,7 +446,7 @@ def build_report(cases: Sequence[Any], inputs: Sequence[Mapping[str, Any]] = (),
             run_objects=list(case.runs),
             model=model_summary(model, flagged_layers(diagnosis)) if model is not None else None,
             diagnosis=diagnosis,
-            script_changes=script_changes(model, diagnosis, lang),
+            script_changes=script_changes(model, diagnosis),
         ))
     created = now or _dt.datetime.now().astimezone()
     return Report(

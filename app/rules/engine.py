@@ -156,8 +156,7 @@ def _with_code_line(item: Evidence, ctx: Context) -> Evidence:
     if item.source is not None or not name or ctx.model is None:
         return item
     layer = ctx.model.layer(str(name))
-    source = getattr(layer, "source", None) if layer is not None else None
-    return replace(item, source=source) if source is not None else item
+    return replace(item, source=layer.source) if layer is not None and layer.source is not None else item
 
 
 def _log_is_informative(ctx: Context) -> bool:
@@ -214,9 +213,9 @@ def diagnose(
     own = [model or _summary_model(run) for run in runs]
     named = model or next((m for m in own if m is not None and m.format == "code"), None)
     diagnosis = Diagnosis(runs=[r.name for r in runs], model=named.name if named else None)
-    contexts = [Context(run=run, model=mine, settings=merge_settings(run, settings, getattr(mine, "fit_settings", None)))
+    contexts = [Context(run=run, model=mine, settings=merge_settings(run, settings, mine.fit_settings if mine else None))
                 for run, mine in zip(runs, own)] or \
-        [Context(model=model, settings=merge_settings(None, settings, getattr(model, "fit_settings", None)))]
+        [Context(model=model, settings=merge_settings(None, settings, model.fit_settings if model else None))]
     seen_static: set[str] = set()
     for ctx in contexts:
         symptoms, findings, not_checked = diagnose_context(ctx)

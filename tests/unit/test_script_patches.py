@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 
 from app.io.code import read_code
-from app.patches import CATALOG, Patch, load_document, plan
+from app.patches import CATALOG, Patch, plan
 from app.patches import document as d
 from app.patches.catalog import INITIALIZER_CLASSES, loss_name
 from app.patches.script import code_text_for, document_from_code, patch_script, training_from_code, write_script
-from tests.unit.test_code_reader import RUNS, SCENARIOS, scenario_code, seed
+from tests.unit.test_code_reader import SCENARIOS, scenario_code, seed
 
 ROOT = Path(__file__).resolve().parents[2]
 

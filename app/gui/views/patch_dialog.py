@@ -159,7 +159,7 @@ class PatchPreviewDialog(QDialog):
         self.changes.setPlainText(summary)
         self.diff.setPlainText(config_diff(document, self.plan.document) or self.tr("(no change to the model config)"))
         if code is not None:
-            self.script = patch_script(code, self.plan, document.model, lang)
+            self.script = patch_script(code, self.plan, document.model)
             self.tabs.setTabText(self.tabs.indexOf(self.code), self.tr("Code change ({0})").format(
                 os.path.basename(code.path)))
             if self.script.changed:
