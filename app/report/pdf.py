@@ -168,6 +168,7 @@ def _render(report: Any, page_size: str, charts: list | None) -> tuple[bytes, in
     document.setHtml(render_html(report, charts, for_qt=True, image_src=lambda c: f"chart-{c.case}.png",
                                  image_width=image_width))
     document.setPageSize(body)
+    keep_code_blocks_together(document, body.height())
     pages = document.pageCount()
     footers = [label("page", report.lang, page=index + 1, pages=pages) for index in range(pages)]
 
@@ -193,6 +194,43 @@ def _render(report: Any, page_size: str, charts: list | None) -> tuple[bytes, in
     buffer.close()
     drawn = set(document.toPlainText()) | set("".join(footers))
     return fix_to_unicode(bytes(data.data()), _text_layer_repair(drawn)), pages
+
+
+def _code_blocks(document) -> list[list]:
+    """Runs of consecutive ``<pre>`` lines (Qt makes each line a block of unbreakable lines)."""
+    groups: list[list] = []
+    block, previous_was_code = document.begin(), False
+    while block.isValid():
+        is_code = block.blockFormat().nonBreakableLines()
+        if is_code:
+            if previous_was_code:
+                groups[-1].append(block)
+            else:
+                groups.append([block])
+        previous_was_code = is_code
+        block = block.next()
+    return groups
+
+
+def keep_code_blocks_together(document, page_height: float) -> int:
+    """Start a code block on the next page when it would straddle a page break.
+
+    A code change split by the footer is hard to read and to copy; a block taller than a page
+    has to split and is left alone. Returns how many blocks were moved.
+    """
+    from PySide6.QtGui import QTextBlockFormat, QTextCursor, QTextFormat
+
+    layout, moved = document.documentLayout(), 0
+    for group in _code_blocks(document):
+        top = layout.blockBoundingRect(group[0]).top()
+        bottom = layout.blockBoundingRect(group[-1]).bottom()
+        if bottom - top >= page_height or int(top // page_height) == int((bottom - 1) // page_height):
+            continue
+        page_break = QTextBlockFormat()
+        page_break.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore)
+        QTextCursor(group[0]).mergeBlockFormat(page_break)
+        moved += 1
+    return moved
 
 
 def _text_layer_repair(drawn: set[str]):

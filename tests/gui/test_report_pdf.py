@@ -274,3 +274,46 @@ def test_a_million_step_run_renders_in_seconds(qapp):
         elapsed = time.perf_counter() - started
         assert out and elapsed < limit, f"{fmt}: {elapsed:.1f} s"
     assert report.cases[0].runs[0].table.total_rows == n
+
+
+def _pages_of_code_lines(document, page_height: float) -> list[set[int]]:
+    from app.report.pdf import _code_blocks
+
+    layout = document.documentLayout()
+    return [{int(layout.blockBoundingRect(b).top() // page_height) for b in group}
+            for group in _code_blocks(document)]
+
+
+def _document(html: str):
+    from PySide6.QtCore import QSizeF
+    from PySide6.QtGui import QTextDocument
+
+    document = QTextDocument()
+    document.setHtml(html)
+    document.setPageSize(QSizeF(400, 600))
+    return document
+
+
+def test_a_code_block_that_would_straddle_a_page_break_starts_the_next_page(qapp):
+    from app.report.pdf import keep_code_blocks_together
+
+    code = "<pre>x = layers.GlobalAveragePooling1D()(x)\nx = layers.Dense(200)(x)\nmodel.compile()</pre>"
+    straddling = [n for n in range(1, 80)
+                  if len(_pages_of_code_lines(_document("<p>line</p>" * n + code), 600)[0]) > 1]
+    assert straddling, "no filler puts the code across the page break"
+    for n in straddling:
+        document = _document("<p>line</p>" * n + code + "<p>after</p>" * 5)
+        before = _pages_of_code_lines(document, 600)
+        assert keep_code_blocks_together(document, 600) == 1
+        assert _pages_of_code_lines(document, 600) == [{max(before[0])}], n  # whole, on the next page
+    # A block that already fits on one page stays where it is.
+    fits = _document("<p>line</p>" * (straddling[0] - 3) + code)
+    assert keep_code_blocks_together(fits, 600) == 0
+
+
+def test_a_code_block_taller_than_a_page_is_left_to_split(qapp):
+    from app.report.pdf import keep_code_blocks_together
+
+    document = _document("<p>intro</p><pre>" + "\n".join(f"line_{n} = {n}" for n in range(200)) + "</pre>")
+    assert keep_code_blocks_together(document, 600) == 0
+    assert len(_pages_of_code_lines(document, 600)[0]) > 1
