@@ -94,6 +94,29 @@ def test_val_stuck_while_training_improves():
     assert "healthy" not in found
 
 
+
+def test_validation_stuck_after_the_loss_diverged_is_not_training_improving():
+    # seed 004's shape: the loss falls, then turns NaN; only then does validation sit at 0.5
+    # while training accuracy falls to chance as well.
+    run = _run(loss=[1.515, 0.2535, math.nan, math.nan, math.nan],
+               val_loss=[0.4117, 1.781, math.nan, math.nan, math.nan],
+               accuracy=[0.7662, 0.9459, 0.7468, 0.5, 0.5], val_accuracy=[0.8526, 0.7009, 0.5, 0.5, 0.5],
+               binary_accuracy=[0.7662, 0.9459, 0.7468, 0.5, 0.5])  # two classes: chance 0.5
+    found = _symptoms(run)
+    assert "nan_loss" in found and "stuck_chance_accuracy" in found
+    assert "val_stuck_train_improves" not in found
+
+
+def test_validation_stuck_late_while_training_keeps_improving():
+    # Validation learns for three epochs, then sticks at chance while training keeps improving.
+    acc = np.concatenate([[0.55, 0.62, 0.68], np.linspace(0.72, 0.97, 9)])
+    loss = np.concatenate([[0.69, 0.63, 0.58], np.linspace(0.52, 0.08, 9)])
+    val_acc = np.concatenate([[0.56, 0.6, 0.64], 0.5 + RNG.normal(0, 0.003, 9)])
+    found = _symptoms(_run(loss=loss, accuracy=acc, val_loss=np.linspace(0.7, 1.4, 12), val_accuracy=val_acc,
+                           binary_accuracy=acc))
+    stuck = found["val_stuck_train_improves"]
+    assert stuck.start == 4 and stuck.params["train_first"] >= 0.68  # measured over the stuck stretch
+
 def test_eval_on_training_data_disagrees():
     evaluation = Evaluation({"loss": 1.7588, "accuracy": 0.5009}, Source("log", 113), label="train",
                             after_epoch=10)

@@ -9,8 +9,9 @@ import numpy as np
 from app.core.diagnosis import Symptom
 from app.core.i18n import T
 from app.rules.base import Context, SymptomDetector
-from app.rules.curves import curve, relative_drop
-from app.rules.symptoms.stuck_chance_accuracy import chance_stretch
+from app.core.run import Series
+from app.rules.curves import Curve, curve, relative_drop
+from app.rules.symptoms.stuck_chance_accuracy import Stretch, chance_stretch
 
 # Training counts as improving when its accuracy gains this much, or its loss falls this share.
 MIN_ACCURACY_GAIN = 0.1
@@ -22,6 +23,31 @@ DETAIL = T(
     "{train} 从 {train_first} 升至 {train_last}，而 {val} 在第 {start}–{end} {axis_zh}一直停在 "
     "{low}–{high}（随机水平 {chance}）",
 )
+
+
+def _since(c: Curve, first_x: int) -> Curve:
+    keep = c.x >= first_x
+    return Curve(c.name, c.x[keep], c.y[keep], c.axis, c.reduced)
+
+
+def _training_while_stuck(ctx: Context, train: Series, stretch: Stretch) -> tuple[Curve, Curve | None]:
+    """Training accuracy and loss over the stretch where validation is stuck, up to the first
+    NaN/inf loss: once the loss is NaN the model is broken, not
+    improving, and validation stuck after a divergence is not this symptom."""
+    val = stretch.curve
+    t = curve(train)
+    loss_series = ctx.series(train.name.replace("accuracy", "loss")) or ctx.series("loss")
+    loss = curve(loss_series) if loss_series is not None else None
+    if t.axis == val.axis:
+        first_x = val.label(stretch.start)
+        t = _since(t, first_x)
+        if loss is not None and loss.axis == val.axis:
+            loss = _since(loss, first_x)
+    if loss is not None and loss.axis == t.axis:
+        bad = np.flatnonzero(~loss.finite)
+        if bad.size:
+            t = Curve(t.name, t.x[t.x < loss.x[bad[0]]], t.y[t.x < loss.x[bad[0]]], t.axis, t.reduced)
+    return t.until_nonfinite(), loss.until_nonfinite() if loss is not None else None
 
 
 class ValStuckTrainImproves(SymptomDetector):
@@ -39,14 +65,13 @@ class ValStuckTrainImproves(SymptomDetector):
             stretch = chance_stretch(ctx, val_name)
             if train is None or stretch is None or stretch.coverage < 0.5:
                 continue
-            t = curve(train).until_nonfinite()
+            t, loss_curve = _training_while_stuck(ctx, train, stretch)
             if len(t) < 2:
                 continue
             first = float(np.median(t.y[: max(1, min(3, len(t) // 5))]))
             last = float(np.median(t.y[-max(1, min(3, len(t) // 5)):]))
             gain = last - max(first, stretch.level)
-            loss = ctx.series(train_name.replace("accuracy", "loss")) or ctx.series("loss")
-            drop = relative_drop(curve(loss).until_nonfinite().y) if loss is not None else 0.0
+            drop = relative_drop(loss_curve.y) if loss_curve is not None else 0.0
             if gain < MIN_ACCURACY_GAIN and drop < MIN_LOSS_DROP:
                 continue
             tail = stretch.values()
