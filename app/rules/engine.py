@@ -4,7 +4,8 @@ Confidence is derived from evidence weights (:func:`app.rules.base.confidence`),
 by hand. Two guards keep it honest:
 
 - symptoms alone (no model, no settings that decide the cause) are capped at
-  ``SYMPTOM_ONLY_CAP`` and the finding says what extra file would settle it;
+  ``SYMPTOM_ONLY_CAP``; a finding whose deciding model or settings are missing says what
+  extra file would settle it;
 - when the model *is* known and shows none of the cause's static signs, symptom evidence
   is scaled by ``UNSUPPORTED_BY_MODEL`` (many causes produce NaN; the model tells which).
 """
@@ -128,13 +129,13 @@ def evaluate_rule(rule: CauseRule, ctx: Context) -> Finding | None:
     if not any(e.weight > 0 for e in evidence):
         return None
     score = confidence(e.weight for e in evidence)
-    settle = None
+    decidable = _decidable(rule, ctx)
+    settle = None if decidable else rule.settle
     if not static_for:
-        if _decidable(rule, ctx):
+        if decidable:
             score *= UNSUPPORTED_BY_MODEL
         else:
             score = min(score, SYMPTOM_ONLY_CAP)
-            settle = rule.settle
     evidence = [_with_code_line(e, ctx) for e in evidence]
     evidence.sort(key=lambda e: (-e.weight if e.weight > 0 else 1 - e.weight))
     return Finding(

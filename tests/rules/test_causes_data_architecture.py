@@ -632,9 +632,22 @@ def test_overfitting_small_data_regularization_counts_against():
 
 
 def test_overfitting_small_data_symptom_only():
-    for spec in (None, plain_mlp()):  # without the sample count the model cannot decide
-        finding, _ = diagnose(OverfittingSmallData, spec, overfitting_run())
-        assert_symptom_only(finding, OverfittingSmallData, "overfitting")
+    finding, _ = diagnose(OverfittingSmallData, None, overfitting_run())
+    assert_symptom_only(finding, OverfittingSmallData, "overfitting")
+
+
+def test_overfitting_small_data_without_the_sample_count_weighs_the_models_regularization():
+    # The model is known, the sample count is not: an unregularized model adds to the curve,
+    # a regularized one counts against it, and the finding still says what would settle it.
+    curve_only, _ = diagnose(OverfittingSmallData, None, overfitting_run())
+    plain, _ = diagnose(OverfittingSmallData, plain_mlp(), overfitting_run())
+    held, _ = diagnose(OverfittingSmallData, plain_mlp(lay("drop", "Dropout", shape=(None, 12))), overfitting_run())
+    assert "unregularized" in codes(plain) and "params_per_sample" not in codes(plain)
+    assert plain.confidence > curve_only.confidence
+    assert "regularized" in codes(held) and held.confidence < curve_only.confidence
+    assert plain.settle == held.settle == OverfittingSmallData.settle
+    counted, _ = diagnose(OverfittingSmallData, plain_mlp(), overfitting_run(), fit(train_samples=100))
+    assert counted.settle is None  # the sample count decides: nothing left to settle
 
 
 def test_overfitting_small_data_weakened_by_healthy_log():

@@ -181,6 +181,38 @@ def test_every_labeled_run_with_its_code_gets_its_cause_first(name):
     assert reported and reported[0] in truth, (reported, truth)
 
 
+# Runs whose built cause is honestly not the first reported finding with only the model and
+# the console log: what decides them lives in the training code, which a Keras 3 log never shows.
+KNOWN_MISSES_WITHOUT_CODE = {
+    **KNOWN_MISSES,
+    "bn_small_batch_conv2d": "batch size 2 is in fit(), not in the log: with the batch size unknown, "
+                             "batchnorm_small_batch cannot be told from a train/inference mismatch",
+    "no_shuffle_sorted_mlp": "shuffle=False and the sorted labels are in the code; the log shows a "
+                             "skewed curve that reads as class_imbalance",
+}
+
+
+def _labeled_runs():
+    for name, entry in sorted(MANIFEST.items()):
+        if entry.get("causes") and (RUNS / name / "console_v1.txt").exists():
+            yield name
+
+
+@pytest.mark.parametrize("name", list(_labeled_runs()))
+def test_every_labeled_run_from_its_model_and_log_gets_its_cause_first(name):
+    """The benchmark's "model + log" figure as a test: what most users have, the saved model
+    and the console output of fit()."""
+    folder = RUNS / name
+    loaded = load_paths([str(_model_file(folder)), str(folder / "console_v1.txt")])
+    cases = diagnose_all(loaded.runs, list(loaded.models))
+    reported = [f.cause for f in cases[0].diagnosis.reported]
+    truth = set(MANIFEST[name]["causes"]) | set(MANIFEST[name].get("incidental_causes", []))
+    if name in KNOWN_MISSES_WITHOUT_CODE:
+        assert not reported or reported[0] not in truth, f"{name} is fixed: drop it from KNOWN_MISSES_WITHOUT_CODE"
+        return
+    assert reported and reported[0] in truth, (reported, truth)
+
+
 def test_validation_accuracy_far_below_chance_is_a_label_error_not_overfitting():
     """label_error_conv2d: training class ids shifted by one; training accuracy 0.985,
     validation accuracy falls to 0.0 (below the 0.25 of a guess)."""

@@ -103,9 +103,10 @@ class OverfittingSmallData(CauseRule):
     )
     when_not = T(
         "Silent when there are fewer than one trainable parameter per sample and the model is "
-        "regularized; without the sample count only the overfitting curve counts, capped.",
+        "regularized; without the sample count only the overfitting curve and the model's lack "
+        "of regularization count.",
         "当每个样本对应的可训练参数少于 1 个且模型已有正则化时不报告；"
-        "不知道样本数时只看过拟合曲线，置信度有上限。",
+        "不知道样本数时只看过拟合曲线以及模型是否缺少正则化。",
     )
     explains = (SymptomWeight("overfitting", 0.45),)
     settle = T(
@@ -130,8 +131,11 @@ class OverfittingSmallData(CauseRule):
             yield evidence("symptom", "below_chance_not_overfitting", BELOW_CHANCE_NOT_OVERFITTING,
                            BELOW_CHANCE_AGAINST_WEIGHT)
         if params is None or not isinstance(samples, int) or samples <= 0:
+            # The sample count is unknown: what the model does to hold its parameters back still counts.
             if held_back:
                 yield evidence("static", "regularized", REGULARIZED, REGULARIZED_WEIGHT, how="; ".join(held_back))
+            else:
+                yield evidence("static", "unregularized", UNREGULARIZED, UNREGULARIZED_WEIGHT)
             return
         ratio = params / samples
         shown = round(ratio, 1) if ratio < 100 else int(round(ratio))
