@@ -117,6 +117,19 @@ def test_validation_stuck_late_while_training_keeps_improving():
     stuck = found["val_stuck_train_improves"]
     assert stuck.start == 4 and stuck.params["train_first"] >= 0.68  # measured over the stuck stretch
 
+def test_both_accuracies_at_the_majority_share_is_not_training_improving():
+    # class_imbalance_mlp's shape: 5 % positives; the loss falls as the model learns the class
+    # prior, training accuracy sits at its majority share (0.939), validation at its own (0.96).
+    n = 20
+    loss = 0.19 + 0.41 * np.exp(-np.arange(n) / 2)
+    acc = np.concatenate([[0.7175, 0.925], np.full(n - 2, 0.9388)])
+    val_acc = np.concatenate([[0.86], np.full(n - 1, 0.96)])
+    found = _symptoms(_run(loss=loss, accuracy=acc, val_loss=0.2 + 0.28 * np.exp(-np.arange(n) / 2),
+                           val_accuracy=val_acc, binary_accuracy=acc))
+    assert found["stuck_chance_accuracy"].params["basis"] == "one class"
+    assert "val_stuck_train_improves" not in found
+
+
 def test_eval_on_training_data_disagrees():
     evaluation = Evaluation({"loss": 1.7588, "accuracy": 0.5009}, Source("log", 113), label="train",
                             after_epoch=10)

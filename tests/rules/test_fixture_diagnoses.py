@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from app.core.run import Source
 from app.io.load import load_paths
 from app.rules.engine import diagnose_all
 
@@ -255,3 +256,20 @@ def test_raw_pixels_at_a_usual_learning_rate_point_at_the_inputs():
     assert diagnosis.reported[0].cause == "unnormalized_inputs"
     large = next(e for e in diagnosis.reported[0].evidence if e.code == "large_first_loss")
     assert large.weight == pytest.approx(0.4)
+
+
+def test_unshuffled_sorted_data_explains_validation_stuck_at_one_classs_share():
+    """no_shuffle_sorted_mlp with the fit() call's shuffle=False: training accuracy swings down
+    from 0.915 and settles at 0.6, validation accuracy is 0.555 every epoch. Training does not
+    improve, so it is not val_stuck_train_improves; validation at one class's share is what
+    single-class batches leave behind, and it carries the finding."""
+    folder = RUNS / "no_shuffle_sorted_mlp"
+    loaded = load_paths([str(_model_file(folder)), str(folder / "console_v1.txt")])
+    for run in loaded.runs:
+        run.fit.set("shuffle", False, Source("train.py", 30))
+    diagnosis = diagnose_all(loaded.runs, list(loaded.models))[0].diagnosis
+    assert "val_stuck_train_improves" not in {s.id for s in diagnosis.symptoms}
+    top = diagnosis.reported[0]
+    assert top.cause == "no_shuffle_sorted_data"
+    assert {"shuffle_false", "stuck_chance_accuracy"} <= {e.code for e in top.evidence}
+    assert "symptoms_absent" not in {e.code for e in top.evidence}

@@ -41,10 +41,13 @@ class NoShuffleSortedData(CauseRule):
         "class by class then give batches of a single class: each step pulls the model toward "
         "that class, the loss swings from batch to batch, and BatchNormalization learns "
         "statistics of one class at a time, so validation and evaluate() disagree with training. "
+        "The model leaves each epoch leaning to the last class it saw, so validation accuracy "
+        "often sits at that class's share. "
         "Shuffle every epoch, or shuffle the dataset once with a buffer as large as the data.",
         "shuffle=False 时，Keras 按样本的存储顺序读取。如果数据是按类别依次保存的，每个批次就只含一个类别："
         "每一步都把模型拉向那个类别，损失在批次之间大幅摆动，BatchNormalization 也一次只学到一个类别的统计量，"
-        "于是验证集和 evaluate() 的结果与训练不一致。请每轮都打乱数据，"
+        "于是验证集和 evaluate() 的结果与训练不一致。模型每轮结束时偏向最后见到的类别，"
+        "因此验证准确率常常停在该类别的占比上。请每轮都打乱数据，"
         "或者用与数据量同样大的缓冲区对数据集做打乱。",
     )
     when_not = T(
@@ -55,8 +58,10 @@ class NoShuffleSortedData(CauseRule):
         "把数组打乱过一次会削弱这一判断。注意：对 tf.data 数据集"
         "和生成器，fit 会忽略 shuffle 参数，需要它们自己打乱。",
     )
+    # The model ends every epoch on the last class it saw: on validation it answers that one
+    # class, so validation accuracy sits at that class's share (seed 002: 0.5000 every epoch).
     explains = (SymptomWeight("val_stuck_train_improves", 0.3), SymptomWeight("oscillation", 0.25),
-                SymptomWeight("eval_mismatch", 0.3))
+                SymptomWeight("eval_mismatch", 0.3), SymptomWeight("stuck_chance_accuracy", 0.2))
     settle = T(
         "The fit call (its shuffle argument) or the data pipeline code would settle it.",
         "提供 fit 调用（其 shuffle 参数）或数据管道代码即可确认。",

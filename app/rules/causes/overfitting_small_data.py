@@ -131,10 +131,11 @@ class OverfittingSmallData(CauseRule):
             yield evidence("symptom", "below_chance_not_overfitting", BELOW_CHANCE_NOT_OVERFITTING,
                            BELOW_CHANCE_AGAINST_WEIGHT)
         if params is None or not isinstance(samples, int) or samples <= 0:
-            # The sample count is unknown: what the model does to hold its parameters back still counts.
+            # The sample count is unknown: on an overfitting curve, what the model does (or does
+            # not do) to hold its parameters back still counts.
             if held_back:
                 yield evidence("static", "regularized", REGULARIZED, REGULARIZED_WEIGHT, how="; ".join(held_back))
-            else:
+            elif ctx.has("overfitting"):
                 yield evidence("static", "unregularized", UNREGULARIZED, UNREGULARIZED_WEIGHT)
             return
         ratio = params / samples

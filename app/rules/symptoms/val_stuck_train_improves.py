@@ -50,6 +50,17 @@ def _training_while_stuck(ctx: Context, train: Series, stretch: Stretch) -> tupl
     return t.until_nonfinite(), loss.until_nonfinite() if loss is not None else None
 
 
+def _training_stuck_too(ctx: Context, train_name: str, val: Stretch) -> bool:
+    """Training accuracy sits at chance over most of the stretch where validation does. The
+    loss can still fall then (a model learning the class prior), but training does not improve."""
+    train = chance_stretch(ctx, train_name)
+    if train is None or train.curve.axis != val.curve.axis:
+        return False
+    stuck_from = train.curve.label(train.start)
+    val_from, val_to = val.curve.label(val.start), val.curve.label(len(val.curve) - 1)
+    return stuck_from <= val_from + (val_to - val_from) / 2
+
+
 class ValStuckTrainImproves(SymptomDetector):
     id = "val_stuck_train_improves"
     title = T("Validation stuck while training improves", "训练在进步而验证集停在随机水平")
@@ -65,6 +76,8 @@ class ValStuckTrainImproves(SymptomDetector):
             stretch = chance_stretch(ctx, val_name)
             if train is None or stretch is None or stretch.coverage < 0.5:
                 continue
+            if _training_stuck_too(ctx, train_name, stretch):
+                continue  # both at chance (the majority class, a constant guess): nothing improves
             t, loss_curve = _training_while_stuck(ctx, train, stretch)
             if len(t) < 2:
                 continue
