@@ -130,6 +130,14 @@ def test_both_accuracies_at_the_majority_share_is_not_training_improving():
     assert "val_stuck_train_improves" not in found
 
 
+def test_a_loss_that_rises_from_its_first_epoch_is_not_a_spike_after_a_decrease():
+    # no_shuffle_sorted_mlp: the first epoch is the lowest (0.42), then single-class epochs
+    # push the loss up to 1.4-3.5 where it stays. It never fell, so nothing spiked after a fall.
+    loss = [0.4248, 1.4086, 1.9507, 3.5387, 1.8153, 1.9334] + [1.9101] * 9
+    found = _symptoms(_run(loss=loss, accuracy=[0.915, 0.672, 0.695, 0.712, 0.612] + [0.6] * 10))
+    assert "loss_spike" not in found
+
+
 def test_eval_on_training_data_disagrees():
     evaluation = Evaluation({"loss": 1.7588, "accuracy": 0.5009}, Source("log", 113), label="train",
                             after_epoch=10)

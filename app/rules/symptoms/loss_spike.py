@@ -16,6 +16,7 @@ MIN_POINTS = 12
 MIN_RATIO = 3.0  # the jump: several times the running level
 MIN_PRIOR_DROP = 0.5  # "a long stretch of decrease": the loss had at least halved before
 MIN_GIVE_BACK = 0.1  # and the jump gives back at least 10% of what was gained
+FIRST_POINTS = 3  # the start level is the median of the first points
 MIN_LEAD = 0.15  # the spike comes after at least 15% of the run (and MIN_POINTS // 2 points)
 
 DETAIL = T(
@@ -48,7 +49,7 @@ class LossSpike(SymptomDetector):
         window = max(3, (n // 50) | 1)
         smooth = rolling_median(y, window)
         running_min = np.minimum.accumulate(smooth)
-        first = float(np.median(y[:3]))
+        first = float(np.median(y[:FIRST_POINTS]))
         hold = max(3, n // 50)
         lead = max(MIN_POINTS // 2, int(MIN_LEAD * n))
         for i in range(lead, n):
@@ -57,11 +58,13 @@ class LossSpike(SymptomDetector):
                 continue
             if first <= 0 or (first - level) / first < MIN_PRIOR_DROP:
                 continue
+            before = int(np.argmin(smooth[:i]))
+            if before < FIRST_POINTS:
+                continue  # the lowest level is the start: the loss rose, it never fell
             after = float(np.median(y[i:i + hold])) if i + 1 < n else float(y[i])
             if after < 2 * level or (after - level) < MIN_GIVE_BACK * (first - level):
                 continue
             peak = float(np.max(y[i:i + hold]))
-            before = int(np.argmin(smooth[:i]))
             yield Symptom(
                 id=self.id, run=run.name, metric="loss", start=c.label(i), end=c.label(n - 1),
                 strength=min(1.0, 0.5 + np.log10(peak / level) / 2),
