@@ -24,8 +24,9 @@ def add_parser(sub) -> None:
             "patched model with its weights carried over for every layer whose shapes are "
             "unchanged, the training settings (fit arguments, callbacks) as JSON or YAML, and the "
             "code change to make by hand. With --code, the same changes are made in the training "
-            "script (read without running it): a unified diff of it is printed and --code-out "
-            "writes the patched copy (or the diff, for a .diff/.patch name); MODEL may then be "
+            "script or notebook (read without running it): a unified diff of it is printed and "
+            "--code-out writes the patched copy (a notebook keeps its outputs; the diff, for a "
+            ".diff/.patch name); MODEL may then be "
             "left out. --fix takes a cause id (its finding's first fix) or a patch id; --auto "
             "applies the first fix of every reported finding. Exit 0 when a file was written, 2 "
             "for unreadable input or a refused patch (with the reason)."),
@@ -34,10 +35,11 @@ def add_parser(sub) -> None:
     patch.add_argument("--log", action="append", default=[], metavar="LOG",
                        help="a training log of this model (repeatable); used to diagnose")
     patch.add_argument("--code", metavar="FILE",
-                       help="the training script (.py) that built the model: its settings join the "
+                       help="the training script (.py) or notebook (.ipynb) that built the model: its settings join the "
                             "diagnosis and the code change comes as a diff of it")
     patch.add_argument("--code-out", metavar="NEW.py",
-                       help="write the patched training script (a new file; .diff/.patch: the diff)")
+                       help="write the patched training script (a new file; .ipynb: the notebook, for a "
+                            "notebook; .diff/.patch: the diff)")
     patch.add_argument("--fix", action="append", default=[], metavar="CAUSE_OR_PATCH",
                        help="a cause id, or a patch id with optional parameters "
                             "(set_learning_rate:learning_rate=1e-4; see --list) (repeatable)")

@@ -14,8 +14,10 @@ uses (``layers.X``, ``keras.layers.X``, ``tf.keras.layers.X`` or a name imported
 
 What cannot be placed safely is never guessed: a layer built by a helper function that is
 called several times (changing that line changes every layer it builds), a model that is
-compiled or fit elsewhere, a notebook or pasted text that needed repairs. Those changes are
-listed with the reason and left to the snippet of :func:`app.patches.code.code_change`.
+compiled or fit elsewhere, pasted text that needed repairs, an edit across two notebook
+cells. Those changes are listed with the reason and left to the snippet of
+:func:`app.patches.code.code_change`. A notebook's code cells are edited as one program and
+put back into their cells (:mod:`app.patches.notebook`).
 """
 
 from __future__ import annotations
@@ -51,14 +53,30 @@ class ScriptPatch:
     patched: str
     placed: list[tuple[Change, int | None]] = field(default_factory=list)  # edited, at this line
     by_hand: list[tuple[Change, Text, dict]] = field(default_factory=list)  # not placed, and why
+    # A notebook: the notebook as given, and the new source of each changed cell (by index).
+    notebook: str | None = None
+    cell_sources: dict[int, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
         return self.patched != self.original
 
+    def file_text(self) -> str:
+        """The patched file: the code, or for a notebook the notebook with its cells edited."""
+        if self.notebook is not None:
+            from app.patches.notebook import notebook_with
+
+            return notebook_with(self.notebook, self.cell_sources)
+        return self.patched
+
     def diff(self, context: int = 3) -> str:
-        """A unified diff (``a/train.py`` → ``b/train.py``), empty when nothing changed."""
+        """A unified diff (``a/train.py`` → ``b/train.py``; per cell for a notebook), empty when
+        nothing changed."""
         name = os.path.basename(self.path) or "train.py"
+        if self.notebook is not None:
+            from app.patches.notebook import cell_diffs
+
+            return cell_diffs(self.notebook, self.cell_sources, name, context)
         old = self.original.splitlines(keepends=True)
         new = self.patched.splitlines(keepends=True)
         for lines in (old, new):
@@ -71,9 +89,9 @@ class ScriptPatch:
         return [f"{change.describe(lang)}: {why.render(lang, params)}" for change, why, params in self.by_hand]
 
 
-_NOT_EDITABLE = T("{path} is not a plain Python file TrainDoc can edit (a notebook, or pasted text that needed "
-                  "repairs): make this change by hand",
-                  "{path} 不是 TrainDoc 能直接修改的 Python 文件（笔记本，或需修复的粘贴文本）：请手动修改")
+_NOT_EDITABLE = T("{path} is not code TrainDoc can edit (pasted text that needed repairs): make this change "
+                  "by hand",
+                  "{path} 不是 TrainDoc 能直接修改的代码（需修复的粘贴文本）：请手动修改")
 _NO_SITE = T("the code does not show where `{layer}` is built", "代码中看不到 `{layer}` 在哪里构建")
 _SHARED = T("`{layer}` is built by a call that builds {count} layers (a helper function or a loop, line {line}): "
             "changing it there changes all of them",
@@ -1070,12 +1088,32 @@ def patch_script(code: CodeSpec, plan: PatchPlan, original_model: dict | None = 
     if original_model is None:
         original_model = (code.config or {}).get("config") or {}
     try:
-        return _Editor(code, plan, original_model).run()
+        result = _Editor(code, plan, original_model).run()
+        return _into_cells(result, code) if code.cells is not None and code.notebook is not None else result
     except (SyntaxError, ValueError, RecursionError) as error:  # the code reader parsed it; be safe anyway
         result = ScriptPatch(code.path, code.text, code.text)
         result.by_hand = [(change, T("the code could not be edited ({error})", "无法修改代码（{error}）"),
                            {"error": str(error)}) for change in changes]
         return result
+
+
+_SPANS_CELLS = T("the change spans two cells of {path}: make it by hand", "该修改跨越 {path} 的两个单元格：请手动修改")
+
+
+def _into_cells(result: ScriptPatch, code: CodeSpec) -> ScriptPatch:
+    """The edit of a notebook's joined code cells, put back into the cells it touched."""
+    from app.patches.notebook import cell_sources
+
+    result.notebook = code.notebook
+    if not result.changed:
+        return result
+    sources = cell_sources(result.original, result.patched, code.cells or [], code.notebook or "")
+    if sources is None:
+        result.by_hand += [(change, _SPANS_CELLS, {"path": code.path}) for change, _ in result.placed]
+        result.placed, result.patched = [], result.original
+        return result
+    result.cell_sources = sources
+    return result
 
 
 _WEIGHT_DEFAULTS = {"use_bias": True, "kernel_initializer": catalog.initializer_object("glorot_uniform"),
@@ -1142,11 +1180,14 @@ _ENCODINGS = {"utf-8-sig": "utf-8-sig", "utf-16": "utf-16", "utf-16-le": "utf-16
 
 def write_script(script: ScriptPatch, out: str, *, inputs: list[str] | tuple[str, ...] = ()) -> str:
     """Write the patched script to ``out`` (a new file, atomically): the diff for a ``.diff``/
-    ``.patch`` path, else the code, in the encoding and line ends of the original file."""
+    ``.patch`` path, the notebook with its cells edited for an ``.ipynb`` path (when the code is
+    a notebook), else the code, in the encoding and line ends of the original file."""
     from app.core.files import write_atomic
 
     if out.lower().endswith((".diff", ".patch")):
         return write_atomic(out, script.diff(), inputs=[script.path, *inputs])
+    if script.notebook is not None and out.lower().endswith(".ipynb"):
+        return write_atomic(out, script.file_text(), inputs=[script.path, *inputs])
     encoding, newline = "utf-8", "\n"
     if os.path.isfile(script.path):
         from app.io.sniff import probe_file

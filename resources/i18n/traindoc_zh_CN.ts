@@ -502,37 +502,42 @@
         <translation>训练设置已保存到 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="243"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="245"/>
+        <source>Notebook (*.ipynb)</source>
+        <translation>笔记本 (*.ipynb)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/patch_dialog.py" line="246"/>
         <source>Save patched script</source>
         <translation>保存修改后的脚本</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="244"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="243"/>
         <source>Python (*.py);;Unified diff (*.diff *.patch)</source>
         <translation>Python (*.py);;统一差异格式 (*.diff *.patch)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="258"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="260"/>
         <source>Patched script saved to {0}</source>
         <translation>修改后的脚本已保存到 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="263"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="265"/>
         <source>Code change copied to the clipboard.</source>
         <translation>代码改动已复制到剪贴板。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="268"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="270"/>
         <source>Cancelled.</source>
         <translation>已取消。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="282"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="284"/>
         <source>Patched model saved to {0}: weights carried over for {1} layer(s).</source>
         <translation>修复后的模型已保存到 {0}：{1} 个层的权重已保留。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="285"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="287"/>
         <source>Re-initialized (shapes changed): {0}.</source>
         <translation>重新初始化（形状已改变）：{0}。</translation>
     </message>
@@ -540,43 +545,43 @@
 <context>
     <name>Session</name>
     <message>
-        <location filename="../../app/gui/session.py" line="146"/>
+        <location filename="../../app/gui/session.py" line="151"/>
         <source>Reading {0}…</source>
         <extracomment>runs or models were added or removed list[CaseDiagnosis], the current diagnosis a message naming the file and what was wrong message, fraction (-1 when idle) paths read successfully (for recent files)</extracomment>
         <translation>正在读取 {0}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="153"/>
+        <location filename="../../app/gui/session.py" line="158"/>
         <source>The pasted text is empty.</source>
         <translation>粘贴的文本为空。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="157"/>
+        <location filename="../../app/gui/session.py" line="162"/>
         <source>pasted text {0}</source>
         <translation>粘贴的文本 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="157"/>
+        <location filename="../../app/gui/session.py" line="162"/>
         <source>pasted code {0}</source>
         <translation>粘贴的代码 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="180"/>
+        <location filename="../../app/gui/session.py" line="185"/>
         <source>Diagnosing…</source>
         <translation>正在诊断…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="215"/>
+        <location filename="../../app/gui/session.py" line="220"/>
         <source>Internal error while {0}: {1}</source>
         <translation>{0}时发生内部错误：{1}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="216"/>
+        <location filename="../../app/gui/session.py" line="221"/>
         <source>diagnosing</source>
         <translation>诊断</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="216"/>
+        <location filename="../../app/gui/session.py" line="221"/>
         <source>reading</source>
         <translation>读取</translation>
     </message>

@@ -88,6 +88,32 @@ def test_a_fix_of_code_alone_is_a_diff_of_the_script_and_saves_a_new_one(qtbot, 
     assert "overwrite" in failed.args[0] and train.read_bytes() == before
 
 
+def test_a_fix_in_a_notebook_is_a_diff_per_cell_and_saves_a_new_notebook(qtbot, window, tmp_path, monkeypatch):
+    import json
+
+    from PySide6.QtCore import Qt
+
+    from tests.unit.test_script_patches import NOTEBOOK
+
+    monkeypatch.chdir(tmp_path)
+    notebook = tmp_path / "train.ipynb"
+    notebook.write_text(NOTEBOOK, encoding="utf-8")
+    before = notebook.read_bytes()
+    open_and_wait(qtbot, window, [notebook])
+    qtbot.mouseClick(_fix_button(window, "softmax"), Qt.MouseButton.LeftButton)
+    dialog = window.patch_dialog
+    diff = dialog.code.toPlainText()
+    assert diff.startswith("--- a/train.ipynb (cell 3)\n+++ b/train.ipynb (cell 3)\n"), diff
+    assert dialog.save_script_button.isEnabled()
+    assert dialog.default_script_path().endswith("train_fixed.ipynb")
+    out = tmp_path / "train_fixed.ipynb"
+    with qtbot.waitSignal(dialog.saved, timeout=5_000):
+        dialog.save_script_to(str(out))
+    cells = json.loads(out.read_text(encoding="utf-8"))["cells"]
+    assert "model.add(Dense(10, activation='softmax'))\n" in cells[2]["source"]
+    assert cells[3]["outputs"] and notebook.read_bytes() == before
+
+
 def test_with_a_model_file_and_its_script_both_are_fixed(qtbot, window, tmp_path):
     from PySide6.QtCore import Qt
 

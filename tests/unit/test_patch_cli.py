@@ -132,6 +132,23 @@ def test_script_alone_is_patched_into_a_diff_file(tmp_path, capsys):
     assert "overwrite" in capsys.readouterr().err and script.read_text(encoding="utf-8") == KERAS2
 
 
+def test_a_notebook_is_patched_into_a_new_notebook(tmp_path, capsys):
+    from tests.unit.test_script_patches import NOTEBOOK
+
+    notebook = tmp_path / "train.ipynb"
+    notebook.write_text(NOTEBOOK, encoding="utf-8")
+    kept = notebook.read_bytes()
+    out = tmp_path / "train_fixed.ipynb"
+    code = main(["patch", "--code", str(notebook), "--fix", "final_activation_mismatch", "--code-out", str(out)])
+    printed = capsys.readouterr()
+    assert code == 0, printed
+    assert "--- a/train.ipynb (cell 3)" in printed.out and "+model.add(Dense(10, activation='softmax'))" in printed.out
+    fixed = json.loads(out.read_text(encoding="utf-8"))
+    assert "model.add(Dense(10, activation='softmax'))\n" in fixed["cells"][2]["source"]
+    assert fixed["cells"][3]["outputs"] == json.loads(NOTEBOOK)["cells"][3]["outputs"]
+    assert notebook.read_bytes() == kept
+
+
 def test_a_model_that_cannot_be_rebuilt_still_gets_its_training_settings_and_code_change(tmp_path, capsys):
     """seed000's model holds Lambda layers: the patched model file is refused, the rest is
     given (the fix of shuffle=False needs no model file; the code change is printed)."""

@@ -313,14 +313,97 @@ def test_a_layer_built_by_a_helper_called_twice_is_left_by_hand_with_the_reason(
     assert new == ['    x = layers.Dense(units, activation="relu")(x)'] and len(script.placed) == 2
 
 
-def test_a_notebook_is_not_edited_and_the_snippet_stays(tmp_path):
-    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-              "source": KERAS2.splitlines(keepends=True)}]
-    text = json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
-    code = read_code(text, "train.ipynb")
+def _notebook(*cells: tuple[str, str], outputs: bool = True) -> str:
+    out = []
+    for kind, source in cells:
+        cell = {"cell_type": kind, "metadata": {}, "source": source.splitlines(keepends=True)}
+        if kind == "code":
+            cell.update(execution_count=len(out) + 1, outputs=[
+                {"name": "stdout", "output_type": "stream", "text": ["Epoch 1/10\n", "loss: nan\n"]}] if outputs else [])
+        out.append(cell)
+    return json.dumps({"cells": out, "metadata": {"kernelspec": {"name": "python3"}}, "nbformat": 4,
+                       "nbformat_minor": 5}, indent=1)
+
+
+NOTEBOOK = _notebook(
+    ("markdown", "# 训练\nThe model from the forum post."),
+    ("code", "%matplotlib inline\n!pip install keras\nfrom keras.models import Sequential\n"
+             "from keras.layers import Dense, Flatten, Conv2D\nfrom keras.optimizers import Adam"),
+    ("code", "model = Sequential()\nmodel.add(Conv2D(32, (3, 3), input_shape=(28, 28, 1), activation='relu'))\n"
+             "model.add(Flatten())\nmodel.add(Dense(10, activation='relu'))\n"),
+    ("code", "opt = Adam(lr=0.01)\nmodel.compile(loss='categorical_crossentropy', optimizer=opt, metrics=['accuracy'])\n"
+             "model.fit(X, Y, batch_size=4, epochs=10, shuffle=False)"),
+)
+
+
+def test_a_notebook_is_patched_in_its_cells_and_everything_else_stays(tmp_path):
+    code = read_code(NOTEBOOK, "train.ipynb")
+    assert code.editable and code.cells is not None
+    result = plan(document_from_code(code), [Patch("set_output_activation"),
+                                              Patch("switch_optimizer", {"optimizer": "SGD", "learning_rate": 0.01}),
+                                              Patch("set_shuffle")], training_from_code(code))
+    script = patch_script(code, result)
+    assert script.changed and not script.by_hand, script.reasons()
+    assert sorted(script.cell_sources) == [1, 2, 3]  # the markdown cell 0 is not touched
+    before, after = json.loads(NOTEBOOK), json.loads(script.file_text())
+    assert after["metadata"] == before["metadata"] and after["nbformat"] == 4
+    assert after["cells"][0] == before["cells"][0]
+    for old, new in zip(before["cells"][1:], after["cells"][1:]):
+        assert new["outputs"] == old["outputs"] and new["execution_count"] == old["execution_count"]
+    imports, layers, training = ("".join(after["cells"][i]["source"]) for i in (1, 2, 3))
+    assert imports.startswith("%matplotlib inline\n!pip install keras\n")  # magics kept as written
+    assert "from keras.optimizers import SGD" in imports.splitlines()
+    assert "model.add(Dense(10, activation='softmax'))\n" in layers and layers.endswith("\n")
+    assert training.splitlines() == [
+        "opt = SGD(learning_rate=0.01)",
+        "model.compile(loss='categorical_crossentropy', optimizer=opt, metrics=['accuracy'])",
+        "model.fit(X, Y, batch_size=4, epochs=10, shuffle=True)"]
+    assert not training.endswith("\n")  # the cell's own last line stays as it was
+    diff = script.diff()
+    assert "--- a/train.ipynb (cell 3)" in diff and "+++ b/train.ipynb (cell 4)" in diff
+    assert "-model.add(Dense(10, activation='relu'))" in diff and "(cell 1)" not in diff
+    # The patched notebook reads as the fixed model.
+    again = read_code(script.file_text(), "train_fixed.ipynb")
+    assert again.model.layers[-1].activation == "softmax" and again.model.optimizer.name == "SGD"
+    assert again.fit.shuffle is True
+
+
+def test_a_patched_notebook_is_written_as_a_notebook_a_script_or_a_diff(tmp_path):
+    source = tmp_path / "train.ipynb"
+    source.write_text(NOTEBOOK, encoding="utf-8")
+    kept = source.read_bytes()
+    code = read_code(NOTEBOOK, str(source))
+    script = patch_script(code, plan(document_from_code(code), [Patch("set_output_activation")]))
+    notebook = write_script(script, str(tmp_path / "train_fixed.ipynb"))
+    assert json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"][2]["source"][3] == \
+        "model.add(Dense(10, activation='softmax'))\n"
+    as_script = Path(write_script(script, str(tmp_path / "train_fixed.py"))).read_text(encoding="utf-8")
+    assert "model.add(Dense(10, activation='softmax'))" in as_script and "%matplotlib" not in as_script
+    diff = Path(write_script(script, str(tmp_path / "fix.diff"))).read_text(encoding="utf-8")
+    assert diff == script.diff() and "(cell 3)" in diff
+    assert source.read_bytes() == kept
+
+
+def test_an_edit_that_would_span_two_cells_is_left_by_hand():
+    from app.patches.notebook import cell_sources
+
+    notebook = _notebook(("code", "a = 1\nb = 2"), ("code", "c = 3"))
+    cells = [(0, 0), (0, 1), None, (1, 0), None]
+    assert cell_sources("a = 1\nb = 2\n\nc = 3\n", "a = 1\nb = 2\nd = 4\n\nc = 3\n", cells, notebook) == \
+        {0: "a = 1\nb = 2\nd = 4"}  # an inserted line joins the cell before it
+    # One replaced block over the end of cell 1 and cell 2: no cell to put it back into.
+    assert cell_sources("a = 1\nb = 2\n\nc = 3\n", "a = 1\nz = 0", cells, notebook) is None
+
+
+def test_a_notebook_that_needed_repairs_is_not_edited_and_the_snippet_stays():
+    # A code cell holding prose is skipped to be read: the text read is not the notebook as
+    # written, so nothing is edited in it.
+    notebook = _notebook(("code", KERAS2), ("code", "这里是说明文字，不是代码"))
+    code = read_code(notebook, "train.ipynb")
+    assert code.recovered and not code.editable
     result = plan(document_from_code(code), [Patch("set_output_activation")])
     script = patch_script(code, result)
-    assert not script.changed and "train.ipynb is not a plain Python file" in script.reasons()[0]
+    assert not script.changed and "train.ipynb is not code TrainDoc can edit" in script.reasons()[0]
     shown = code_text_for(result, script)
     assert "To change by hand in train.ipynb" in shown and 'activation="softmax"' in shown
 

@@ -240,8 +240,10 @@ class PatchPreviewDialog(QDialog):
         return os.path.join(self.start_dir, f"{base}_fixed{ending or '.py'}")
 
     def save_script(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, self.tr("Save patched script"), self.default_script_path(),
-                                              self.tr("Python (*.py);;Unified diff (*.diff *.patch)"))
+        kinds = self.tr("Python (*.py);;Unified diff (*.diff *.patch)")
+        if self.script is not None and self.script.notebook is not None:
+            kinds = self.tr("Notebook (*.ipynb)") + ";;" + kinds
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Save patched script"), self.default_script_path(), kinds)
         if path:
             self.save_script_to(path)
 

@@ -265,7 +265,11 @@ def read_code(text: str, path: str = "<pasted>", *, summary: ModelSpec | None = 
             spec = None
         if spec is not None:
             _record_sites(code, interpreter, main, entry, builder)
-            code.editable = program.text == text and all(where is None for _, where in program.origin)
+            repaired = bool(program.recovered)
+            code.editable = not repaired and (program.text == text and all(where is None for _, where in program.origin)
+                                              or program.cells is not None)
+            if code.editable and program.cells is not None:
+                code.cells, code.notebook = program.cells, program.notebook
             if summary is None and use_summary_in_text:
                 try:
                     summary = summary_table.find_summary(text, source_path=path)

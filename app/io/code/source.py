@@ -22,6 +22,10 @@ class _Program:
     origin: list[tuple[int, str | None]]  # per program line: (line shown in CodeSpec.lines, entry)
     display: list[str]  # CodeSpec.lines
     recovered: list[str] = field(default_factory=list)
+    # A notebook: per program line, (index in the notebook's "cells", line index in that
+    # cell), None for the blank line between cells; with the notebook as given.
+    cells: list[tuple[int, int] | None] | None = None
+    notebook: str | None = None
 
 
 _MAGIC = re.compile(r"^\s*(%|!|\?)")
@@ -42,13 +46,12 @@ def _notebook_program(text: str, path: str) -> _Program | None:
         return None
     lines: list[str] = []
     origin: list[tuple[int, str | None]] = []
+    cells: list[tuple[int, int] | None] = []
     for index, cell in enumerate(data["cells"][:20_000], start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        source = cell.get("source")
-        if isinstance(source, list):
-            source = "".join(part for part in source if isinstance(part, str))
-        if not isinstance(source, str):
+        source = cell_source(cell)
+        if source is None:
             continue
         cell_lines = source.splitlines()
         cell_magic = bool(cell_lines) and cell_lines[0].lstrip().startswith("%%")
@@ -57,9 +60,19 @@ def _notebook_program(text: str, path: str) -> _Program | None:
                 line = ""
             lines.append(line)
             origin.append((len(lines), f"cell {index}, line {number}"))
+            cells.append((index - 1, number - 1))
         lines.append("")  # cells are separate statements
         origin.append((len(lines), f"cell {index}"))
-    return _Program("\n".join(lines), origin, lines)
+        cells.append(None)
+    return _Program("\n".join(lines), origin, lines, cells=cells, notebook=text)
+
+
+def cell_source(cell: dict) -> str | None:
+    """A notebook cell's source as one string (nbformat stores a string or a list of lines)."""
+    source = cell.get("source")
+    if isinstance(source, list):
+        source = "".join(part for part in source if isinstance(part, str))
+    return source if isinstance(source, str) else None
 
 
 def parse_python(text: str) -> ast.Module:

@@ -40,7 +40,7 @@ class CodeSpec:
     fit_source: Source | None = None
     # Where things are built, for editing the code itself (app.patches.script): spans in
     # ``text``, which is the code exactly as given (line ends normalized to LF) when
-    # ``editable``; a notebook or pasted text that needed repairs is not editable.
+    # ``editable``; pasted text that needed repairs is not editable.
     text: str = ""
     editable: bool = False
     layer_sites: dict[str, CodeSite] = field(default_factory=dict)  # by layer path in ``config``
@@ -48,6 +48,11 @@ class CodeSpec:
     fit_site: CodeSite | None = None
     optimizer_site: CodeSite | None = None  # the optimizer's constructor call, when the code has one
     config: dict[str, Any] | None = None  # the main model as a Keras 3 top-level config (with compile_config)
+    # A notebook read without repairs: ``text`` is its code cells joined (a blank line between
+    # cells); ``cells`` gives, per line of ``text``, (index in the notebook's "cells", line in
+    # that cell) or None for the line between cells, and ``notebook`` the notebook as given.
+    cells: list[tuple[int, int] | None] | None = None
+    notebook: str | None = None
 
     def line_text(self, line: int | None) -> str:
         if line is None or not 1 <= line <= len(self.lines):
