@@ -12,7 +12,8 @@ from app.core.errors import InputError
 from app.core.model import ModelSpec
 from app.core.run import FitSettings, Source
 from app.io import keras_config, summary_table
-from app.io.code.interpreter import _Interpreter, _is_255, _kw_node, _plain
+from app.io.code.evaluator import _plain
+from app.io.code.interpreter import _Interpreter, _is_255, _kw_node
 from app.io.code.limits import MAX_CODE_CHARS, TIME_BUDGET_S
 from app.io.code.model_config import _ConfigBuilder, _layer_sites, _to_model_spec
 from app.io.code.source import _CJK, _prepare
