@@ -168,7 +168,8 @@ def _render(report: Any, page_size: str, charts: list | None) -> tuple[bytes, in
     document.setHtml(render_html(report, charts, for_qt=True, image_src=lambda c: f"chart-{c.case}.png",
                                  image_width=image_width))
     document.setPageSize(body)
-    keep_code_blocks_together(document, body.height())
+    if keep_together(document, body.height()):
+        document.markContentsDirty(0, document.characterCount())  # lay out anew with the page breaks
     pages = document.pageCount()
     footers = [label("page", report.lang, page=index + 1, pages=pages) for index in range(pages)]
 
@@ -196,34 +197,48 @@ def _render(report: Any, page_size: str, charts: list | None) -> tuple[bytes, in
     return fix_to_unicode(bytes(data.data()), _text_layer_repair(drawn)), pages
 
 
-def _code_blocks(document) -> list[list]:
-    """Runs of consecutive ``<pre>`` lines (Qt makes each line a block of unbreakable lines)."""
+def _kept_together(document) -> list[list]:
+    """Blocks that belong on one page, in document order: each run of ``<pre>`` lines (Qt
+    makes each line a block of unbreakable lines), and each heading (with the headings right
+    under it) with the block after them."""
     groups: list[list] = []
     block, previous_was_code = document.begin(), False
     while block.isValid():
         is_code = block.blockFormat().nonBreakableLines()
-        if is_code:
-            if previous_was_code:
-                groups[-1].append(block)
-            else:
-                groups.append([block])
+        if is_code and previous_was_code:
+            groups[-1].append(block)
+        elif is_code:
+            groups.append([block])
+        elif block.blockFormat().headingLevel() > 0:
+            headings = [block]  # a heading, the headings right under it, and what follows them
+            while headings[-1].next().isValid() and headings[-1].next().blockFormat().headingLevel() > 0:
+                headings.append(headings[-1].next())
+            following = headings[-1].next()
+            if following.isValid():
+                groups.append([*headings, following])
+            block = headings[-1]
         previous_was_code = is_code
         block = block.next()
     return groups
 
 
-def keep_code_blocks_together(document, page_height: float) -> int:
-    """Start a code block on the next page when it would straddle a page break.
+def keep_together(document, page_height: float) -> int:
+    """Start a code block, or a heading and what follows it, on the next page when it would
+    straddle a page break.
 
-    A code change split by the footer is hard to read and to copy; a block taller than a page
-    has to split and is left alone. Returns how many blocks were moved.
+    A code change split by the footer is hard to read and to copy, and a heading alone at the
+    foot of a page reads as a blank section. A group taller than a page has to split and is
+    left alone. Returns how many groups were moved.
     """
     from PySide6.QtGui import QTextBlockFormat, QTextCursor, QTextFormat
 
     layout, moved = document.documentLayout(), 0
-    for group in _code_blocks(document):
+    for group in _kept_together(document):
         top = layout.blockBoundingRect(group[0]).top()
-        bottom = layout.blockBoundingRect(group[-1]).bottom()
+        last = layout.blockBoundingRect(group[-1])
+        # A heading needs only the first line of what follows it on its page.
+        bottom = last.bottom() if group[0].blockFormat().headingLevel() == 0 else \
+            last.top() + min(last.height(), _first_line_height(group[-1]))
         if bottom - top >= page_height or int(top // page_height) == int((bottom - 1) // page_height):
             continue
         page_break = QTextBlockFormat()
@@ -231,6 +246,11 @@ def keep_code_blocks_together(document, page_height: float) -> int:
         QTextCursor(group[0]).mergeBlockFormat(page_break)
         moved += 1
     return moved
+
+
+def _first_line_height(block) -> float:
+    layout = block.layout()
+    return layout.lineAt(0).height() if layout is not None and layout.lineCount() else 0.0
 
 
 def _text_layer_repair(drawn: set[str]):

@@ -277,11 +277,11 @@ def test_a_million_step_run_renders_in_seconds(qapp):
 
 
 def _pages_of_code_lines(document, page_height: float) -> list[set[int]]:
-    from app.report.pdf import _code_blocks
+    from app.report.pdf import _kept_together
 
     layout = document.documentLayout()
     return [{int(layout.blockBoundingRect(b).top() // page_height) for b in group}
-            for group in _code_blocks(document)]
+            for group in _kept_together(document) if group[0].blockFormat().nonBreakableLines()]
 
 
 def _document(html: str):
@@ -295,7 +295,7 @@ def _document(html: str):
 
 
 def test_a_code_block_that_would_straddle_a_page_break_starts_the_next_page(qapp):
-    from app.report.pdf import keep_code_blocks_together
+    from app.report.pdf import keep_together
 
     code = "<pre>x = layers.GlobalAveragePooling1D()(x)\nx = layers.Dense(200)(x)\nmodel.compile()</pre>"
     straddling = [n for n in range(1, 80)
@@ -304,16 +304,42 @@ def test_a_code_block_that_would_straddle_a_page_break_starts_the_next_page(qapp
     for n in straddling:
         document = _document("<p>line</p>" * n + code + "<p>after</p>" * 5)
         before = _pages_of_code_lines(document, 600)
-        assert keep_code_blocks_together(document, 600) == 1
+        assert keep_together(document, 600) == 1
         assert _pages_of_code_lines(document, 600) == [{max(before[0])}], n  # whole, on the next page
     # A block that already fits on one page stays where it is.
     fits = _document("<p>line</p>" * (straddling[0] - 3) + code)
-    assert keep_code_blocks_together(fits, 600) == 0
+    assert keep_together(fits, 600) == 0
 
 
 def test_a_code_block_taller_than_a_page_is_left_to_split(qapp):
-    from app.report.pdf import keep_code_blocks_together
+    from app.report.pdf import keep_together
 
     document = _document("<p>intro</p><pre>" + "\n".join(f"line_{n} = {n}" for n in range(200)) + "</pre>")
-    assert keep_code_blocks_together(document, 600) == 0
+    assert keep_together(document, 600) == 0
     assert len(_pages_of_code_lines(document, 600)[0]) > 1
+
+
+def test_a_heading_is_never_left_alone_at_the_foot_of_a_page(qapp):
+    """A case heading and the Curves heading under it go with the chart to the next page
+    when the chart does not fit under them (seed 004's folder report left both behind)."""
+    from app.report.pdf import keep_together
+
+    def pages(document):
+        layout = document.documentLayout()
+        block, found = document.begin(), {}
+        while block.isValid():
+            if block.text() in ("Diagnosis of run", "Curves", "first line of the chart"):
+                found[block.text()] = int(layout.blockBoundingRect(block).top() // 600)
+            block = block.next()
+        return found
+
+    tail = "<h2>Diagnosis of run</h2><h4>Curves</h4><p>first line of the chart</p>" + "<p>more</p>" * 5
+    split = [n for n in range(1, 80) if len(set(pages(_document("<p>line</p>" * n + tail)).values())) > 1]
+    assert split, "no filler puts the headings and what follows on two pages"
+    for n in split:
+        document = _document("<p>line</p>" * n + tail)
+        before = pages(document)
+        assert keep_together(document, 600) == 1
+        document.markContentsDirty(0, document.characterCount())
+        after = pages(document)
+        assert set(after.values()) == {max(before.values())}, (n, before, after)
