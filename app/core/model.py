@@ -168,6 +168,9 @@ class ModelSpec:
     # "shuffles_data", "computes_class_weight" ... -> the app.core.run.Source of the first sighting
     code_hints: dict[str, Any] = field(default_factory=dict)
     code_path: str | None = None  # the training script joined with this model file (app.io.group.join_code)
+    # The app.io.code.CodeSpec this model was read from (code reader only): what the Code tab
+    # shows and the fix preview edits, so the script is read once.
+    code: Any = field(default=None, repr=False, compare=False)
 
     @property
     def params_non_trainable(self) -> int | None:

@@ -33,25 +33,14 @@ class LoadResult:
     code: dict = field(default_factory=dict)  # source path -> CodeSpec of the training code read
 
 
-def code_spec(model: ModelSpec, text: str | None = None):
-    """The training code a model was read from (its lines are what its Source lines index:
-    a notebook's code cells joined; its sites are what the fix preview edits), or None for
-    a model read from a file format."""
-    if model.format != "code":
-        return None
-    from app.io.code import read_code, read_code_file
-
-    return read_code_file(model.source_path) if text is None else read_code(text, model.source_path)
-
-
-def _training_code(loaded, text: str | None = None) -> dict:
+def _training_code(loaded) -> dict:
     """Path -> CodeSpec of the training code among what was loaded (a script, or the code a
-    log quotes, which is its run's model)."""
+    log quotes, which is its run's model): the code each was read from, its lines what its
+    Source lines index (a notebook's code cells joined), its sites what the fix preview edits."""
     found = {}
     for model in [*loaded.models, *(run.model for run in loaded.runs if run.model is not None)]:
-        code = code_spec(model, text)
-        if code is not None:
-            found[model.source_path] = code
+        if model.format == "code" and model.code is not None:
+            found[model.source_path] = model.code
     return found
 
 
@@ -87,7 +76,7 @@ def load_pasted(text: str, label: str, progress) -> LoadResult:
         return result
     result.runs.extend(loaded.runs)
     result.models.extend(loaded.models)
-    result.code.update(_training_code(loaded, text))
+    result.code.update(_training_code(loaded))
     return result
 
 

@@ -261,7 +261,8 @@ def test_a_large_log_loads_off_the_gui_thread_with_progress_and_cancel(qtbot, wi
     qtbot.wait(300)  # the event loop keeps running while the worker reads
     timer.stop()
     gaps = np.diff(ticks)
-    assert len(ticks) >= 5 and gaps.max() < 0.5, f"GUI thread stalled {gaps.max():.2f} s"
+    # The default 5 ms GIL switch interval stalled it 0.3-0.7 s here; 1 ms: about 0.07 s (app.gui.tasks).
+    assert len(ticks) >= 5 and gaps.max() < 0.3, f"GUI thread stalled {gaps.max():.2f} s"
     qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.cancel_button.isVisible(), timeout=5_000)
     qtbot.wait(200)

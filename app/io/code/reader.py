@@ -293,6 +293,7 @@ def read_code(text: str, path: str = "<pasted>", *, summary: ModelSpec | None = 
         model.warnings.extend(f"{path}:{item.line}: {item.why}" if item.line else f"{path}: {item.why}"
                               for item in code.unresolved[:50])
         code.model = model
+        model.code = code
     code.models = specs
     return code
 
