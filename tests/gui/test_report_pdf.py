@@ -343,3 +343,52 @@ def test_a_heading_is_never_left_alone_at_the_foot_of_a_page(qapp):
         document.markContentsDirty(0, document.characterCount())
         after = pages(document)
         assert set(after.values()) == {max(before.values())}, (n, before, after)
+
+
+def test_the_emptiest_corner_takes_the_legend():
+    from app.report.charts import emptiest_corner
+
+    rising = np.column_stack([np.linspace(0, 1, 50), np.linspace(0.1, 0.95, 50)])  # bottom left to top right
+    assert emptiest_corner(rising, 0.3, 0.3) in ("top left", "bottom right")
+    falling = np.column_stack([np.linspace(0, 1, 50), np.linspace(0.95, 0.1, 50)])
+    assert emptiest_corner(falling, 0.3, 0.3) == "top right"  # the default, when it is free
+    assert emptiest_corner(np.empty((0, 2)), 0.3, 0.3) == "top right"
+    # A symptom's name at the top edge weighs like many curve points.
+    label = np.array([[0.9, 1.0, 25.0]])
+    low = np.column_stack([np.linspace(0, 1, 20), np.full(20, 0.05), np.ones(20)])
+    assert emptiest_corner(np.concatenate([low, label]), 0.3, 0.3) == "top left"
+
+
+def test_report_legends_move_off_a_rising_curve_and_drop_the_shared_folder(qapp):
+    from app.gui.plots.curve_panel import CurvePanel, legend_names
+    from app.report.charts import _place_legends
+
+    assert legend_names(["run/history.json", "run/log.csv"]) == ["history.json", "log.csv"]
+    assert legend_names(["a/log.csv", "b/log.csv"]) == ["a/log.csv", "b/log.csv"]  # the folder tells them apart
+    assert legend_names(["x/log.csv"]) == ["x/log.csv"]
+    runs = []
+    for name, shift in (("run/history.json", 0.0), ("run/console.txt", 0.01)):
+        run = Run(name, "test")
+        epochs = np.arange(1, 21)
+        for metric, values in (("accuracy", np.linspace(0.5, 0.97, 20) - shift),
+                               ("val_accuracy", np.linspace(0.48, 0.93, 20) - shift),
+                               ("loss", np.linspace(0.7, 0.1, 20) + shift)):
+            run.add_series(Series(metric, "epoch", epochs, values))
+        runs.append(run)
+    panel = CurvePanel()
+    try:
+        panel.set_runs(runs)
+        panel.resize(WIDTH, 2 * PLOT_HEIGHT)
+        panel.grab()
+        panel.reset_view()
+        plot = panel.plots["metrics"]
+        assert [label.text for _sample, label in plot.legend.items][0].startswith("history.json: ")
+        _place_legends(panel)
+        panel.grab()
+        legend = plot.legend.sceneBoundingRect()
+        view = plot.vb.sceneBoundingRect()
+        assert legend.center().x() < view.center().x() or legend.center().y() > view.center().y(), \
+            "the legend stayed in the top-right corner the rising accuracy runs through"
+    finally:
+        panel.release()
+        panel.deleteLater()

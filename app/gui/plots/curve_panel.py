@@ -65,6 +65,18 @@ class CountAxis(pg.AxisItem):
         return levels or [(1.0, [float(v) for v in range(int(np.ceil(minVal)), int(np.floor(maxVal)) + 1)][:50])]
 
 
+def legend_names(names: list[str]) -> list[str]:
+    """Run names as the legend shows them: without the folder they all share
+    (``seed004/history.json`` and ``seed004/log.csv`` → ``history.json``, ``log.csv``)."""
+    if len(names) < 2:
+        return list(names)
+    heads = {name.rsplit("/", 1)[0] if "/" in name else None for name in names}
+    if len(heads) != 1 or None in heads:
+        return list(names)
+    short = [name.rsplit("/", 1)[1] for name in names]
+    return short if len(set(short)) == len(short) else list(names)
+
+
 class CurvePanel(QWidget):
     """pyqtgraph plots of the open runs."""
 
@@ -185,10 +197,11 @@ class CurvePanel(QWidget):
         """Draw ``runs`` overlaid (one colour each)."""
         self.clear()
         self._axis = "epoch" if any(r.epochs for r in runs) or not runs else "step"
+        names = legend_names([run.name for run in runs])
         for index, run in enumerate(runs):
             colour = RUN_COLOURS[index % len(RUN_COLOURS)]
             table = run.epochs if run.epochs else run.steps
-            prefix = f"{run.name}: " if len(runs) > 1 else ""
+            prefix = f"{names[index]}: " if len(runs) > 1 else ""
             for name, series in sorted(table.items()):
                 if len(runs) == 1:
                     colour = VAL_COLOUR if name.startswith("val_") else TRAIN_COLOUR
