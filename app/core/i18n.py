@@ -44,6 +44,12 @@ def format_number(value: Any) -> str:
     return f"{value:.4g}"
 
 
+def value_range(low: Any, high: Any) -> str:
+    """``0.4988–0.5009``, or one number when both ends read the same (``0.5``, not ``0.5–0.5``)."""
+    a, b = format_number(low), format_number(high)
+    return a if a == b else f"{a}–{b}"
+
+
 class _Params(dict):
     """Missing keys render as ``{key}`` instead of raising; numbers are formatted."""
 

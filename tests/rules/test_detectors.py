@@ -246,3 +246,14 @@ def test_accuracy_levelling_off_high_with_a_flat_loss_is_healthy():
     perfect = [0.8, 0.95] + [1.0] * 18
     assert "stuck_chance_accuracy" not in _symptoms(_run(loss=loss[:1] + list(np.geomspace(0.3, 0.001, 19)),
                                                           accuracy=perfect))
+
+
+def test_a_range_whose_ends_read_the_same_is_one_number():
+    from app.core.i18n import value_range
+
+    assert value_range(0.5, 0.5) == "0.5" and value_range(0.50001, 0.49999) == "0.5"
+    assert value_range(0.4988, 0.5009) == "0.4988–0.5009"
+    run = _run(loss=[0.69] * 8, accuracy=[0.5] * 8, binary_accuracy=[0.5] * 8)
+    stuck = _symptoms(run)["stuck_chance_accuracy"]
+    assert "accuracy stays at 0.5 over epochs 1–8;" in stuck.detail.render("en", stuck.params)
+    assert "0.5–0.5" not in stuck.detail.render("zh_CN", stuck.params)

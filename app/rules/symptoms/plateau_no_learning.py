@@ -7,7 +7,7 @@ from typing import Iterator
 import numpy as np
 
 from app.core.diagnosis import Symptom
-from app.core.i18n import T
+from app.core.i18n import T, value_range
 from app.rules.base import Context, SymptomDetector
 from app.rules.curves import curve, relative_drop
 
@@ -17,8 +17,8 @@ MAX_ACCURACY_GAIN = 0.03
 ZERO = 1e-3  # a loss stuck at 0 is a collapse, not a plateau
 
 DETAIL = T(
-    "{metric} stays within {low}–{high} over {axis}s {start}–{end} (best {drop_pct}% below its start)",
-    "{metric} 在第 {start}–{end} {axis_zh}保持在 {low}–{high}（最好时仅比开始低 {drop_pct}%）",
+    "{metric} stays within {values} over {axis}s {start}–{end} (best {drop_pct}% below its start)",
+    "{metric} 在第 {start}–{end} {axis_zh}保持在 {values}（最好时仅比开始低 {drop_pct}%）",
 )
 
 
@@ -53,6 +53,7 @@ class PlateauNoLearning(SymptomDetector):
             strength=min(1.0, 0.5 + 0.5 * (1 - max(drop, 0) / MAX_DROP)),
             detail=DETAIL,
             params={"metric": "loss", "low": float(np.min(c.y)), "high": float(np.max(c.y)),
+                    "values": value_range(float(np.min(c.y)), float(np.max(c.y))),
                     "drop_pct": round(100 * max(drop, 0.0), 1), "axis": c.axis,
                     "axis_zh": "轮" if c.axis == "epoch" else "步",
                     "start": c.label(0), "end": c.label(len(c) - 1)},

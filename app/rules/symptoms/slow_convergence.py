@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import numpy as np
 
 from app.core.diagnosis import Symptom
 from app.core.i18n import T

@@ -13,7 +13,7 @@ from typing import Iterator
 import numpy as np
 
 from app.core.diagnosis import Symptom
-from app.core.i18n import T
+from app.core.i18n import T, value_range
 from app.rules.base import Context, SymptomDetector
 from app.rules.curves import Curve, curve, flat_suffix, near_level_suffix
 
@@ -32,13 +32,13 @@ FROZEN_LOSS_DROP = 0.2
 FROZEN_PERFECT = 0.99
 
 DETAIL = T(
-    "{metric} {low}–{high} over {axis}s {start}–{end}; chance for {basis} is {chance}",
-    "{metric} 在第 {start}–{end} {axis_zh}保持在 {low}–{high}；{basis_zh}的随机水平为 {chance}",
+    "{metric} stays at {values} over {axis}s {start}–{end}; chance for {basis} is {chance}",
+    "{metric} 在第 {start}–{end} {axis_zh}保持在 {values}；{basis_zh}的随机水平为 {chance}",
 )
 DETAIL_FROZEN = T(
-    "{metric} frozen at {low}–{high} over {axis}s {start}–{end}: the share of one class, "
+    "{metric} frozen at {values} over {axis}s {start}–{end}: the share of one class, "
     "as if the model always predicts the same class",
-    "{metric} 在第 {start}–{end} {axis_zh}固定在 {low}–{high}：相当于某一类别的占比，模型似乎总是预测同一类",
+    "{metric} 在第 {start}–{end} {axis_zh}固定在 {values}：相当于某一类别的占比，模型似乎总是预测同一类",
 )
 AXIS_ZH = {"epoch": "轮", "step": "步"}
 
@@ -131,6 +131,7 @@ def stretch_symptom(ctx: Context, symptom_id: str, stretch: Stretch, strength: f
         "basis_zh": basis_zh,
         "classes": task.classes,
     }
+    params["values"] = value_range(params["low"], params["high"])
     series = ctx.series(stretch.metric)
     return Symptom(
         id=symptom_id,

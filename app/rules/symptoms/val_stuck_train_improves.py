@@ -7,7 +7,7 @@ from typing import Iterator
 import numpy as np
 
 from app.core.diagnosis import Symptom
-from app.core.i18n import T
+from app.core.i18n import T, value_range
 from app.rules.base import Context, SymptomDetector
 from app.core.run import Series
 from app.rules.curves import Curve, curve, relative_drop
@@ -18,10 +18,10 @@ MIN_ACCURACY_GAIN = 0.1
 MIN_LOSS_DROP = 0.3
 
 DETAIL = T(
-    "{train} rises from {train_first} to {train_last} while {val} stays {low}–{high} "
+    "{train} rises from {train_first} to {train_last} while {val} stays {values} "
     "(chance {chance}) over {axis}s {start}–{end}",
     "{train} 从 {train_first} 升至 {train_last}，而 {val} 在第 {start}–{end} {axis_zh}一直停在 "
-    "{low}–{high}（随机水平 {chance}）",
+    "{values}（随机水平 {chance}）",
 )
 
 
@@ -102,6 +102,7 @@ class ValStuckTrainImproves(SymptomDetector):
                     "train": train_name, "val": val_name,
                     "train_first": round(first, 4), "train_last": round(last, 4),
                     "low": round(float(np.min(tail)), 4), "high": round(float(np.max(tail)), 4),
+                    "values": value_range(round(float(np.min(tail)), 4), round(float(np.max(tail)), 4)),
                     "chance": round(stretch.level, 4), "axis": c.axis,
                     "axis_zh": "轮" if c.axis == "epoch" else "步",
                     "start": c.label(stretch.start), "end": c.label(len(c) - 1),
