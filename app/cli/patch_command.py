@@ -180,6 +180,7 @@ def _training_path(output: str) -> str:
 
 
 def _rebuild(source: str, result, output: str) -> str:
+    from app.core.i18n import plural_forms
     from app.probe import Refused, RebuildFailed, WorkerCrashed, run_rebuild
 
     class Stderr:
@@ -199,7 +200,7 @@ def _rebuild(source: str, result, output: str) -> str:
                             + "; ".join(error.reasons[:5])) from None
     except (RebuildFailed, WorkerCrashed) as error:
         raise _ProbeRefusal(f"rebuilding the model failed: {error}") from None
-    print(f"Weights carried over for {len(rebuilt.layers_carried)} layer(s)"
+    print(plural_forms(f"Weights carried over for {len(rebuilt.layers_carried)} layer(s)")
           + (f"; re-initialized: {', '.join(f'{n} ({r})' for n, r in rebuilt.layers_reinitialized)}"
              if rebuilt.layers_reinitialized else ""))
     for note in rebuilt.notes:

@@ -8,6 +8,7 @@ the reports and the GUI translate without Qt.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -50,6 +51,15 @@ def value_range(low: Any, high: Any) -> str:
     return a if a == b else f"{a}–{b}"
 
 
+# "{count} layer(s)" in an English template: "1 layer", "3 layers" (the count, up to two words, then the noun).
+_COUNTED_NOUN = re.compile(r"\b(\d[\d,]*)((?:\s+[A-Za-z_][\w-]*){0,2}?\s+[A-Za-z]+)\(s\)")
+
+
+def plural_forms(text: str) -> str:
+    """English text with each counted ``noun(s)`` in its form for the count."""
+    return _COUNTED_NOUN.sub(lambda m: m.group(1) + m.group(2) + ("" if m.group(1) == "1" else "s"), text)
+
+
 class _Params(dict):
     """Missing keys render as ``{key}`` instead of raising; numbers are formatted."""
 
@@ -69,7 +79,8 @@ class Text:
 
     def render(self, lang: str = DEFAULT_LANGUAGE, params: Mapping[str, Any] | None = None) -> str:
         values = _Params({k: format_number(v) for k, v in (params or {}).items()})
-        return self.template(lang).format_map(values)
+        text = self.template(lang).format_map(values)
+        return plural_forms(text) if normalize_language(lang) == "en" else text
 
     def to_dict(self) -> dict[str, str]:
         return {"en": self.en, "zh_CN": self.zh_CN}

@@ -44,7 +44,7 @@ def test_fix_button_previews_and_saves_a_patched_model(qtbot, window, tmp_path):
         assert dialog.cancel_button.isVisible()  # the worker runs; the window does not wait
     assert saved.args[0] == str(out) and out.exists()
     # the frozen base is carried; the head's saved weights are NaN (the failed run): drawn fresh
-    assert "weights carried over for 6 layer(s)" in dialog.status.text()
+    assert "weights carried over for 6 layers" in dialog.status.text()
     assert "NaN" in dialog.status.text()
     assert _sha(model) == before
 

@@ -257,3 +257,15 @@ def test_a_range_whose_ends_read_the_same_is_one_number():
     stuck = _symptoms(run)["stuck_chance_accuracy"]
     assert "accuracy stays at 0.5 over epochs 1–8;" in stuck.detail.render("en", stuck.params)
     assert "0.5–0.5" not in stuck.detail.render("zh_CN", stuck.params)
+
+
+def test_counted_nouns_take_the_form_of_their_count_in_english():
+    from app.core.i18n import T, plural_forms
+
+    assert plural_forms("1 layer(s) without a bias") == "1 layer without a bias"
+    assert plural_forms("3 BatchNormalization layer(s) without renorm") == "3 BatchNormalization layers without renorm"
+    assert plural_forms("12,000 unit(s)") == "12,000 units"
+    assert plural_forms("the model's input(s)") == "the model's input(s)"  # no count: left as written
+    text = T("{count} layer(s) without a bias", "{count} 个没有偏置的层")
+    assert text.render("en", {"count": 1}) == "1 layer without a bias"
+    assert text.render("zh_CN", {"count": 1}) == "1 个没有偏置的层"

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.diagnosis import Evidence, Finding, Fix, Symptom
+from app.core.i18n import plural_forms
 
 ROLE = Qt.ItemDataRole.UserRole
 
@@ -121,7 +122,7 @@ class FindingsPanel(QWidget):
         if first is not None:
             first.setExpanded(True)
             self.tree.setCurrentItem(first)
-        self.summary.setText(self.tr("%n likely cause(s) found.", "", reported_total))
+        self.summary.setText(plural_forms(self.tr("%n likely cause(s) found.", "", reported_total)))
 
     def _finding_item(self, rank: int, finding: Finding) -> QTreeWidgetItem:
         item = QTreeWidgetItem([f"{rank}. {finding.title.render(self.lang)}  [{finding.cause}]",

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.i18n import plural_forms
 from app.gui.tasks import TaskRunner
 
 
@@ -281,8 +282,8 @@ class PatchPreviewDialog(QDialog):
 
     def _on_finished(self, key: str, result) -> None:
         self._update_buttons()
-        text = self.tr("Patched model saved to {0}: weights carried over for {1} layer(s).").format(
-            result.out_path, len(result.layers_carried))
+        text = plural_forms(self.tr("Patched model saved to {0}: weights carried over for {1} layer(s).").format(
+            result.out_path, len(result.layers_carried)))
         if result.layers_reinitialized:
             text += " " + self.tr("Re-initialized (shapes changed): {0}.").format(
                 ", ".join(name for name, _ in result.layers_reinitialized))
