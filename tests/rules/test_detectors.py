@@ -269,3 +269,18 @@ def test_counted_nouns_take_the_form_of_their_count_in_english():
     text = T("{count} layer(s) without a bias", "{count} 个没有偏置的层")
     assert text.render("en", {"count": 1}) == "1 layer without a bias"
     assert text.render("zh_CN", {"count": 1}) == "1 个没有偏置的层"
+
+
+def test_a_loss_flat_after_an_exploding_first_epoch_is_no_learning():
+    # unnormalized_inputs_mlp: 2.9e4 in epoch 1 (a collapse in its first steps), then 1.08 for
+    # good, accuracy at chance for three classes.
+    loss = [28665.26] + list(np.linspace(1.082, 1.0799, 14))
+    acc = [0.295, 0.3583] + [0.3633] * 13
+    found = _symptoms(_run(loss=loss, accuracy=acc, categorical_accuracy=acc))
+    plateau = found["plateau_no_learning"]
+    assert (plateau.start, plateau.end) == (2, 15)
+    assert "after 28665.3 in the first epoch" in plateau.detail.render("en", plateau.params)
+    # The same first epoch, then a model that learned in it: not a plateau.
+    learned = _symptoms(_run(loss=[28665.26] + list(np.linspace(0.09, 0.088, 14)), accuracy=[0.6] + [0.97] * 14,
+                             categorical_accuracy=[0.6] + [0.97] * 14))
+    assert "plateau_no_learning" not in learned

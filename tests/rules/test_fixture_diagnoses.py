@@ -273,3 +273,15 @@ def test_unshuffled_sorted_data_explains_validation_stuck_at_one_classs_share():
     assert top.cause == "no_shuffle_sorted_data"
     assert {"shuffle_false", "stuck_chance_accuracy"} <= {e.code for e in top.evidence}
     assert "symptoms_absent" not in {e.code for e in top.evidence}
+
+
+def test_a_loss_wrecked_in_the_first_epoch_is_not_plain_sgds_slow_progress():
+    """unnormalized_inputs_mlp (plain SGD on unscaled inputs): 2.9e4 in epoch 1, then 1.08 for
+    good. The plateau is no learning, but plain SGD crawls, it does not do this."""
+    folder = RUNS / "unnormalized_inputs_mlp"
+    diagnosis = _diagnosis(_model_file(folder), folder / "console_v1.txt")
+    plateau = next(s for s in diagnosis.symptoms if s.id == "plateau_no_learning")
+    assert plateau.start == 2 and plateau.params["first"] > 1e4
+    sgd = next(f for f in diagnosis.findings if f.cause == "sgd_without_momentum")
+    assert any(e.code == "wrecked_in_first_epoch" and e.weight < 0 for e in sgd.evidence)
+    assert diagnosis.reported[0].cause == "unnormalized_inputs"

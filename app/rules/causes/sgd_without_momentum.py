@@ -24,6 +24,13 @@ PLAIN_DEFAULT = T("the optimizer is SGD without a momentum setting (Keras' defau
                   "优化器是未设置 momentum 的 SGD（Keras 默认 0）：朴素梯度下降")
 WITH_MOMENTUM = T("SGD runs with momentum={momentum}{nesterov}", "SGD 使用了 momentum={momentum}{nesterov}")
 NOT_SGD = T("the optimizer is {optimizer}, not plain SGD", "优化器是 {optimizer}，不是朴素 SGD")
+# Plain SGD crawls; it does not take the loss from 2.9e4 to 1.08 in one epoch and freeze there
+# (inputs or a rate that wrecked the weights in the first steps do).
+WRECKED_FACTOR = 100.0
+WRECKED_WEIGHT = -0.3
+WRECKED = T("the loss fell from {first} in the first {axis} to {values} and froze there: weights wrecked in "
+            "the first steps, not the slow progress of plain SGD",
+            "损失在第一{axis_zh}从 {first} 降到 {values} 后就不再变化：权重在最初几步就被破坏，而不是朴素 SGD 的缓慢进展")
 
 
 class SgdWithoutMomentum(CauseRule):
@@ -59,6 +66,14 @@ class SgdWithoutMomentum(CauseRule):
                            optimizer=optimizer.name)
             return
         where = {"setting": "optimizer.momentum"}
+        for plateau in ctx.symptom("plateau_no_learning"):
+            first, settled = plateau.params.get("first"), plateau.params.get("high")
+            if isinstance(first, float) and isinstance(settled, float) and 0 < WRECKED_FACTOR * settled < first:
+                yield evidence("symptom", "wrecked_in_first_epoch", WRECKED, WRECKED_WEIGHT,
+                               where={"symptom": plateau.id, "metric": plateau.metric, "start": plateau.start,
+                                      "end": plateau.end},
+                               **{k: plateau.params[k] for k in ("first", "values", "axis", "axis_zh")})
+                break
         if optimizer.momentum is None:
             yield evidence("setting", "sgd_default_momentum", PLAIN_DEFAULT, PLAIN_SGD_WEIGHT, where=where,
                            momentum=KERAS_DEFAULT_MOMENTUM)
