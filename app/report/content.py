@@ -43,6 +43,26 @@ MAX_LAYER_ROWS = 60
 MAX_FILES_SIZED = 10_000
 
 
+def display_path(path: str) -> str:
+    """A path as a report shows it to people: the home folder as ``~`` (a report pasted into a
+    forum post need not carry the user's name and folder layout). JSON keeps paths whole."""
+    if not path:
+        return path
+    home = os.path.expanduser("~")
+    if home and home not in ("~", os.sep) and (path == home or path.startswith(home.rstrip(os.sep) + os.sep)):
+        return "~" + path[len(home.rstrip(os.sep)):]
+    return path
+
+
+def display_source(source: Any) -> str:
+    """A Source (file:line [entry]) with its path as :func:`display_path` shows it."""
+    if source is None:
+        return ""
+    from dataclasses import replace
+
+    return str(replace(source, path=display_path(source.path)))
+
+
 @dataclass(frozen=True)
 class InputFile:
     """One loaded file: shown in the "What was loaded" table."""
@@ -298,7 +318,7 @@ def curve_table(run: Run, symptoms: Sequence[Symptom]) -> CurveTable | None:
 
 def run_summary(run: Run, symptoms: Sequence[Symptom]) -> RunSummary:
     axis = "epoch" if run.epochs else "step"
-    settings = tuple((key, value, str(run.fit.sources.get(key) or ""))
+    settings = tuple((key, value, display_source(run.fit.sources.get(key)))
                      for key, value in run.fit.to_dict().items() if value is not None)
     evaluations = tuple((e.label, e.after_epoch, dict(e.metrics)) for e in run.evaluations)
     events = tuple((e.kind, e.epoch, e.text) for e in run.events)

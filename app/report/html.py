@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from app.core.diagnosis import Finding
 from app.report import wording as W
-from app.report.content import CaseReport, CurveTable, Report, human_size
+from app.report.content import CaseReport, CurveTable, Report, display_path, human_size
 from app.report.labels import label
 
 log = logging.getLogger(__name__)
@@ -254,7 +254,7 @@ def render_html(report: Report, charts: list | None = None, *, for_qt: bool = Fa
     w.add(f"<h2>{e(label('inputs', lang))}</h2>")
     if report.inputs:
         w.table([e(label(k, lang)) for k in ("file", "format", "kind", "size")],
-                [[f"<code>{e(f.path)}</code>", e(f.format), e(W.kind_name(f.kind, lang)), e(human_size(f.size))]
+                [[f"<code>{e(display_path(f.path))}</code>", e(f.format), e(W.kind_name(f.kind, lang)), e(human_size(f.size))]
                  for f in report.inputs], [False, False, False, True])
     else:
         w.add(f"<p>{e(label('no_inputs', lang))}</p>")

@@ -14,7 +14,7 @@ from typing import Iterable, Mapping, Sequence
 
 from app.core.diagnosis import Finding
 from app.report import wording as W
-from app.report.content import CaseReport, CurveTable, Report, human_size
+from app.report.content import CaseReport, CurveTable, Report, display_path, human_size
 from app.report.labels import label
 
 
@@ -196,7 +196,7 @@ def render_markdown(report: Report) -> str:
     out += [f"## {label('inputs', lang)}", ""]
     if report.inputs:
         out += table([label("file", lang), label("format", lang), label("kind", lang), label("size", lang)],
-                     [(f.path, f.format, W.kind_name(f.kind, lang), human_size(f.size)) for f in report.inputs],
+                     [(display_path(f.path), f.format, W.kind_name(f.kind, lang), human_size(f.size)) for f in report.inputs],
                      ["l", "l", "l", "r"])
     else:
         out.append(label("no_inputs", lang))

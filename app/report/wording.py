@@ -6,11 +6,12 @@ renderer only adds its own markup and escaping.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from app.core.diagnosis import Evidence, Finding, Fix, Symptom
 from app.core.i18n import format_number
-from app.report.content import CaseReport, ModelSummary, Report, RunSummary
+from app.report.content import CaseReport, ModelSummary, Report, RunSummary, display_path
 from app.report.labels import SETTING_NAMES, label
 
 
@@ -89,7 +90,8 @@ def evidence_where(item: Evidence, lang: str) -> str:
     where = label("layer_ref", lang, name=item.where["layer"]) if item.where.get("layer") else ""
     if item.source is not None and item.source.path:
         if not where or item.source.snippet:  # a layer read from code: its line and code too
-            where = f"{where} {item.source.cited()}".strip()
+            shown = replace(item.source, path=display_path(item.source.path))
+            where = f"{where} {shown.cited()}".strip()
     return where
 
 
@@ -126,7 +128,7 @@ def settings_rows(case: CaseReport, lang: str) -> list[tuple[str, str, str]]:
             rows.append((prefix + name, cell(value), source))
     model = case.model
     if model is not None:
-        source = model.source_path
+        source = display_path(model.source_path)
         if model.loss:
             rows.append((label("loss", lang), model.loss, source))
         if model.optimizer:

@@ -617,3 +617,18 @@ def test_a_report_of_a_model_file_with_its_script_diffs_the_script(tmp_path, cap
     markdown = capsys.readouterr().out
     assert '-                              layers.Dense(2, activation="relu")])' in markdown
     assert '+                              layers.Dense(2, activation="softmax")])' in markdown
+
+
+def test_reports_for_people_show_the_home_folder_as_a_tilde_and_json_keeps_paths_whole(monkeypatch):
+    """A Markdown report pasted into a forum post does not carry the user's name and folder
+    layout: paths under the home folder read ``~/...`` in the inputs table, the evidence and
+    the settings; the JSON for machines keeps them whole."""
+    monkeypatch.setenv("HOME", str(ROOT / "tests"))
+    folder = RUNS / "seed004_relu_cce_nan"
+    loaded = load_path(folder)
+    report = build_report(diagnose_all(loaded.runs, loaded.models), inputs_from(loaded.runs, loaded.models), "en")
+    home = str(ROOT / "tests")
+    for fmt, text in (("md", render(report, "md")), ("html", render_html(report, []))):
+        assert home not in text, fmt
+        assert "~/fixtures/runs/seed004_relu_cce_nan/model.keras" in text, fmt
+    assert home in render(report, "json")
