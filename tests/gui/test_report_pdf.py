@@ -346,7 +346,7 @@ def test_a_heading_is_never_left_alone_at_the_foot_of_a_page(qapp):
 
 
 def test_the_emptiest_corner_takes_the_legend():
-    from app.report.charts import emptiest_corner
+    from app.gui.plots.curve_panel import emptiest_corner
 
     rising = np.column_stack([np.linspace(0, 1, 50), np.linspace(0.1, 0.95, 50)])  # bottom left to top right
     assert emptiest_corner(rising, 0.3, 0.3) in ("top left", "bottom right")
@@ -361,7 +361,6 @@ def test_the_emptiest_corner_takes_the_legend():
 
 def test_report_legends_move_off_a_rising_curve_and_drop_the_shared_folder(qapp):
     from app.gui.plots.curve_panel import CurvePanel, legend_names
-    from app.report.charts import _place_legends
 
     assert legend_names(["run/history.json", "run/log.csv"]) == ["history.json", "log.csv"]
     assert legend_names(["a/log.csv", "b/log.csv"]) == ["a/log.csv", "b/log.csv"]  # the folder tells them apart
@@ -383,7 +382,7 @@ def test_report_legends_move_off_a_rising_curve_and_drop_the_shared_folder(qapp)
         panel.reset_view()
         plot = panel.plots["metrics"]
         assert [label.text for _sample, label in plot.legend.items][0].startswith("history.json: ")
-        _place_legends(panel)
+        panel.place_legends()
         panel.grab()
         legend = plot.legend.sceneBoundingRect()
         view = plot.vb.sceneBoundingRect()

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -63,6 +64,71 @@ class CountAxis(pg.AxisItem):
             if whole:
                 levels.append((spacing, whole))
         return levels or [(1.0, [float(v) for v in range(int(np.ceil(minVal)), int(np.floor(maxVal)) + 1)][:50])]
+
+
+# Where a legend may sit, as (item and parent anchor, offset in pixels), the default first.
+LEGEND_CORNERS = {"top right": ((1, 0), (-10, 10)), "top left": ((0, 0), (10, 10)),
+                  "bottom right": ((1, 1), (-10, -10)), "bottom left": ((0, 1), (10, -10))}
+LINE_SAMPLES = 400  # points taken along each curve (its line hides as much as its markers)
+LABEL_WEIGHT = 25  # a symptom's name at the top edge counts as this many curve points
+
+
+def emptiest_corner(points: Any, width: float, height: float) -> str:
+    """The corner of the plot whose ``width`` × ``height`` box (fractions of the plot)
+    covers the fewest of ``points`` (an (n, 2) array, x and y as fractions, y up, with a
+    third column of weights when given); ties keep the earlier corner of LEGEND_CORNERS."""
+    points = np.asarray(points, dtype=float)
+    if points.ndim != 2 or not len(points):
+        return next(iter(LEGEND_CORNERS))
+    x, y = points[:, 0], points[:, 1]
+    weight = points[:, 2] if points.shape[1] > 2 else np.ones(len(points))
+    boxes = {"top right": (x >= 1 - width) & (y >= 1 - height), "top left": (x <= width) & (y >= 1 - height),
+             "bottom right": (x >= 1 - width) & (y <= height), "bottom left": (x <= width) & (y <= height)}
+    counts = {corner: float(weight[inside].sum()) for corner, inside in boxes.items()}
+    return min(LEGEND_CORNERS, key=lambda corner: counts[corner])
+
+
+def _place_legends(panel: Any) -> None:
+    for key, plot in panel.plots.items():
+        legend = plot.legend
+        if legend is None or not legend.items:
+            continue
+        (x0, x1), (y0, y1) = plot.viewRange()
+        if x1 <= x0 or y1 <= y0:
+            continue
+        parts = []
+        for item in plot.items:
+            if isinstance(item, (pg.PlotDataItem, pg.ScatterPlotItem)):
+                x, y = item.getData()
+                if x is None or y is None or not len(x):
+                    continue
+                keep = np.isfinite(x) & np.isfinite(y)
+                x, y = (np.asarray(x, dtype=float)[keep] - x0) / (x1 - x0), (np.asarray(y, dtype=float)[keep] - y0) / (y1 - y0)
+                if isinstance(item, pg.PlotDataItem) and len(x) > 1:  # the line between the points too
+                    along = np.linspace(x[0], x[-1], LINE_SAMPLES)
+                    x, y = along, np.interp(along, x, y)
+                parts.append(np.column_stack([x, y, np.ones(len(x))]))
+        box = plot.vb.sceneBoundingRect()
+        if box.width() <= 0 or box.height() <= 0:
+            continue
+        for region in panel.regions:
+            if region.plot == key and region.label.isVisible():
+                # the name's whole box, as a grid of points sharing its weight
+                rect = region.label.sceneBoundingRect()
+                gx, gy = np.meshgrid(np.linspace(rect.left(), rect.right(), 8), np.linspace(rect.top(), rect.bottom(), 3))
+                nx = (gx.ravel() - box.left()) / box.width()
+                ny = 1 - (gy.ravel() - box.top()) / box.height()
+                parts.append(np.column_stack([nx, ny, np.full(nx.size, LABEL_WEIGHT / nx.size)]))
+        if not parts:
+            continue
+        size = legend.boundingRect()
+        if len(legend.items) > 2:
+            legend.setColumnCount(2)  # wide and short: it fits a corner of a wide plot
+            size = legend.boundingRect()
+        corner = emptiest_corner(np.concatenate(parts), (size.width() + 10) / box.width(),
+                                 (size.height() + 10) / box.height())
+        anchor, offset = LEGEND_CORNERS[corner]
+        legend.anchor(itemPos=anchor, parentPos=anchor, offset=offset)
 
 
 def legend_names(names: list[str]) -> list[str]:
@@ -272,6 +338,7 @@ class CurvePanel(QWidget):
                 key = "loss"
             self.regions.append(self._region(symptom.id, key, symptom.start, symptom.end or symptom.start,
                                              SYMPTOM_BRUSH))
+        self.place_legends()  # off the symptom names too
 
     def _region(self, name: str, key: str, start: float, end: float, brush) -> Region:
         plot = self.plots[key]
@@ -325,6 +392,13 @@ class CurvePanel(QWidget):
         for plot in self.plots.values():
             plot.enableAutoRange()
             plot.autoRange()
+        self.place_legends()
+
+    def place_legends(self) -> None:
+        """Move each plot's legend to the corner where it hides the fewest curve points and
+        symptom names (a rising accuracy curve runs through the top-right corner); nothing
+        happens before the plots have a size."""
+        _place_legends(self)
 
     # -- crosshair -----------------------------------------------------------------------
     def values_at(self, x: float) -> dict[str, float]:
