@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.i18n import plural_forms
 from app.gui.i18n import LANGUAGES, install_language
 from app.gui.plots.curve_panel import CurvePanel
 from app.gui.session import Session
@@ -222,6 +223,7 @@ class MainWindow(QMainWindow):
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("TrainDoc — training run diagnosis"))
+        self._fill_open_list()
         self.open_action.setText(self.tr("&Open…"))
         self.paste_action.setText(self.tr("&Paste log"))
         self.paste_box_action.setText(self.tr("Paste log &text…"))
@@ -416,17 +418,21 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     # -- session results -------------------------------------------------------------------
-    def _on_contents(self) -> None:
+    def _fill_open_list(self) -> None:
+        """One line per open run and model, in the UI language (its files in the tooltip)."""
         self.run_list.clear()
         for run in self.session.runs:
-            item = QListWidgetItem(f"{run.name}  ({run.format}, {run.epoch_count or run.step_count} "
-                                   f"{'epochs' if run.epoch_count else 'steps'})")
+            text = (self.tr("{0}  ({1}, {2} epoch(s))") if run.epoch_count else self.tr("{0}  ({1}, {2} step(s))"))
+            item = QListWidgetItem(plural_forms(text.format(run.name, run.format, run.epoch_count or run.step_count)))
             item.setToolTip("\n".join(run.paths))
             self.run_list.addItem(item)
         for model in self.session.models:
-            item = QListWidgetItem(f"{model.name}  ({model.format} model)")
+            item = QListWidgetItem(self.tr("{0}  ({1} model)").format(model.name, model.format))
             item.setToolTip(model.source_path)
             self.run_list.addItem(item)
+
+    def _on_contents(self) -> None:
+        self._fill_open_list()
         self.curves.set_runs(self.session.runs)
         models = self.session.models or [r.model for r in self.session.runs if r.model is not None]
         self.model_view.set_model(models[0] if models else None)

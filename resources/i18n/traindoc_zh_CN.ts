@@ -35,34 +35,34 @@
 <context>
     <name>CurvePanel</name>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="164"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="242"/>
         <source>Loss</source>
         <translation>损失</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="164"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="242"/>
         <source>Accuracy and other metrics</source>
         <translation>准确率及其他指标</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="165"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="243"/>
         <source>Learning rate</source>
         <translation>学习率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="168"/>
-        <location filename="../../app/gui/plots/curve_panel.py" line="343"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="246"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="430"/>
         <source>epoch</source>
         <translation>轮次</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="168"/>
-        <location filename="../../app/gui/plots/curve_panel.py" line="343"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="246"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="430"/>
         <source>step</source>
         <translation>步</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="298"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="378"/>
         <source>selected</source>
         <translation>已选</translation>
     </message>
@@ -70,50 +70,50 @@
 <context>
     <name>FindingsPanel</name>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="79"/>
+        <location filename="../../app/gui/views/findings_view.py" line="80"/>
         <source>Finding</source>
         <extracomment>the ``where`` of the selected symptom/evidence the selected Finding (or None) Fix, Finding</extracomment>
         <translation>发现</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="79"/>
+        <location filename="../../app/gui/views/findings_view.py" line="80"/>
         <source>Confidence</source>
         <translation>置信度</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="92"/>
+        <location filename="../../app/gui/views/findings_view.py" line="93"/>
         <source>Open a training log or a model file to see a diagnosis.</source>
         <translation>打开训练日志或模型文件以查看诊断。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="99"/>
+        <location filename="../../app/gui/views/findings_view.py" line="100"/>
         <source>What the curves show</source>
         <translation>曲线显示</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="114"/>
+        <location filename="../../app/gui/views/findings_view.py" line="115"/>
         <source>Nothing wrong found: the run trained as expected.</source>
         <translation>未发现问题：训练按预期进行。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="115"/>
+        <location filename="../../app/gui/views/findings_view.py" line="116"/>
         <source>Nothing wrong found in the model&apos;s settings.</source>
         <translation>模型设置中未发现问题。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="116"/>
+        <location filename="../../app/gui/views/findings_view.py" line="117"/>
         <source>No cause reaches the reporting threshold.</source>
         <translation>没有原因达到报告阈值。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/gui/views/findings_view.py" line="124"/>
+        <location filename="../../app/gui/views/findings_view.py" line="125"/>
         <source>%n likely cause(s) found.</source>
         <translation>
             <numerusform>发现 %n 个可能原因。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="204"/>
+        <location filename="../../app/gui/views/findings_view.py" line="205"/>
         <source>Fixes</source>
         <translation>修复</translation>
     </message>
@@ -121,158 +121,173 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="224"/>
+        <location filename="../../app/gui/main_window.py" line="225"/>
         <source>TrainDoc — training run diagnosis</source>
         <extracomment>the UI language after a switch</extracomment>
         <translation>TrainDoc — 训练诊断</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="225"/>
+        <location filename="../../app/gui/main_window.py" line="227"/>
         <source>&amp;Open…</source>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="226"/>
+        <location filename="../../app/gui/main_window.py" line="228"/>
         <source>&amp;Paste log</source>
         <translation>粘贴日志(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="227"/>
+        <location filename="../../app/gui/main_window.py" line="229"/>
         <source>Paste log &amp;text…</source>
         <translation>粘贴日志文本(&amp;T)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="228"/>
+        <location filename="../../app/gui/main_window.py" line="230"/>
         <source>&amp;Close all</source>
         <translation>全部关闭(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="229"/>
+        <location filename="../../app/gui/main_window.py" line="231"/>
         <source>&amp;Export report…</source>
         <translation>导出报告(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="230"/>
+        <location filename="../../app/gui/main_window.py" line="232"/>
         <source>Copy report as &amp;Markdown</source>
         <translation>复制报告为 Markdown(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="231"/>
+        <location filename="../../app/gui/main_window.py" line="233"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="232"/>
+        <location filename="../../app/gui/main_window.py" line="234"/>
         <source>&amp;Logarithmic loss axis</source>
         <translation>损失使用对数坐标(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="233"/>
+        <location filename="../../app/gui/main_window.py" line="235"/>
         <source>&amp;Reset zoom</source>
         <translation>重置缩放(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="234"/>
+        <location filename="../../app/gui/main_window.py" line="236"/>
         <source>&amp;About TrainDoc</source>
         <translation>关于 TrainDoc(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="235"/>
+        <location filename="../../app/gui/main_window.py" line="237"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="236"/>
+        <location filename="../../app/gui/main_window.py" line="238"/>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="237"/>
+        <location filename="../../app/gui/main_window.py" line="239"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="238"/>
+        <location filename="../../app/gui/main_window.py" line="240"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="239"/>
+        <location filename="../../app/gui/main_window.py" line="241"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="240"/>
+        <location filename="../../app/gui/main_window.py" line="242"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="241"/>
+        <location filename="../../app/gui/main_window.py" line="243"/>
         <source>Findings</source>
         <translation>诊断结果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="242"/>
+        <location filename="../../app/gui/main_window.py" line="244"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="243"/>
+        <location filename="../../app/gui/main_window.py" line="245"/>
         <source>Code</source>
         <translation>代码</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="244"/>
+        <location filename="../../app/gui/main_window.py" line="246"/>
         <source>Open files</source>
         <translation>已打开的文件</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="245"/>
+        <location filename="../../app/gui/main_window.py" line="247"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="246"/>
+        <location filename="../../app/gui/main_window.py" line="248"/>
         <source>Drop training logs, model files or folders here, or paste a log (Ctrl+V).</source>
         <translation>将训练日志、模型文件或文件夹拖到这里，或粘贴日志（Ctrl+V）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="257"/>
+        <location filename="../../app/gui/main_window.py" line="259"/>
         <source>Open training logs or models</source>
         <translation>打开训练日志或模型</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="330"/>
+        <location filename="../../app/gui/main_window.py" line="332"/>
         <source>Saved {0}</source>
         <translation>已保存 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="363"/>
+        <location filename="../../app/gui/main_window.py" line="365"/>
         <source>Export report</source>
         <translation>导出报告</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="385"/>
+        <location filename="../../app/gui/main_window.py" line="387"/>
         <source>Report saved to {0}</source>
         <translation>报告已保存到 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="395"/>
+        <location filename="../../app/gui/main_window.py" line="397"/>
         <source>Report copied as Markdown</source>
         <translation>报告已复制为 Markdown</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="452"/>
+        <location filename="../../app/gui/main_window.py" line="425"/>
+        <source>{0}  ({1}, {2} epoch(s))</source>
+        <translation>{0}（{1}，{2} 轮）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="425"/>
+        <source>{0}  ({1}, {2} step(s))</source>
+        <translation>{0}（{1}，{2} 步）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="430"/>
+        <source>{0}  ({1} model)</source>
+        <translation>{0}（{1} 模型）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="458"/>
         <source>Most likely cause: {0} ({1:.0%})</source>
         <translation>最可能的原因：{0}（{1:.0%}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="475"/>
+        <location filename="../../app/gui/main_window.py" line="481"/>
         <source>(none)</source>
         <translation>（无）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="479"/>
+        <location filename="../../app/gui/main_window.py" line="485"/>
         <source>Clear list</source>
         <translation>清空列表</translation>
     </message>
@@ -386,158 +401,158 @@
 <context>
     <name>PatchPreviewDialog</name>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="64"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="65"/>
         <source>Fix: {0}</source>
         <extracomment>path of a file written (model or training settings) message</extracomment>
         <translation>修复：{0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="82"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="83"/>
         <source>What changes</source>
         <translation>改动内容</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="83"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="84"/>
         <source>Model config diff</source>
         <translation>模型配置差异</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="84"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="85"/>
         <source>Code change</source>
         <translation>代码改动</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="91"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="92"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="94"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="95"/>
         <source>Save patched model…</source>
         <translation>保存修复后的模型…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="96"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="97"/>
         <source>Save training config…</source>
         <translation>保存训练配置…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="98"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="99"/>
         <source>Save patched script…</source>
         <translation>保存修改后的脚本…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="100"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="101"/>
         <source>Copy code fix</source>
         <translation>复制代码修改</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="102"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="103"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="133"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="134"/>
         <source>This fix is a change to make by hand.</source>
         <translation>此修复需要手动修改。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="134"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="135"/>
         <source>Open the model file (.keras/.h5) to save a patched copy; the code change is below.</source>
         <translation>打开模型文件（.keras/.h5）即可保存修复后的副本；代码改动见下方。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="154"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="155"/>
         <source>The patched model cannot be written: its config holds objects TrainDoc does not rebuild (the diagnosis still stands). Make the change in your code instead.</source>
         <translation>无法写出修复后的模型：其配置包含 TrainDoc 不会重建的对象（诊断结论仍然有效）。请改为在代码中修改。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="160"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="161"/>
         <source>(no change to the model config)</source>
         <translation>（模型配置没有改动）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="163"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="164"/>
         <source>Code change ({0})</source>
         <translation>代码修改（{0}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="169"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="170"/>
         <source>No model file is open: the fix is made in {0}. Open the model file (.keras/.h5) to save a patched copy of it too.</source>
         <translation>未打开模型文件：修改在 {0} 中完成。打开模型文件（.keras/.h5）即可同时保存修改后的模型副本。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="193"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="194"/>
         <source>Save patched model</source>
         <translation>保存修复后的模型</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="194"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="195"/>
         <source>Keras model (*.keras)</source>
         <translation>Keras 模型 (*.keras)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="210"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="211"/>
         <source>{0} is a file you opened: choose a new file name</source>
         <translation>{0} 是你打开的文件：请换一个新文件名</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="212"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="213"/>
         <source>Rebuilding the model in a worker process…</source>
         <translation>正在后台进程中重建模型…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="218"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="219"/>
         <source>Save training config</source>
         <translation>保存训练配置</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="220"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="221"/>
         <source>JSON (*.json);;YAML (*.yaml *.yml)</source>
         <translation>JSON (*.json);;YAML (*.yaml *.yml)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="233"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="234"/>
         <source>Training settings saved to {0}</source>
         <translation>训练设置已保存到 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="245"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="246"/>
         <source>Notebook (*.ipynb)</source>
         <translation>笔记本 (*.ipynb)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="246"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="247"/>
         <source>Save patched script</source>
         <translation>保存修改后的脚本</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="243"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="244"/>
         <source>Python (*.py);;Unified diff (*.diff *.patch)</source>
         <translation>Python (*.py);;统一差异格式 (*.diff *.patch)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="260"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="261"/>
         <source>Patched script saved to {0}</source>
         <translation>修改后的脚本已保存到 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="265"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="266"/>
         <source>Code change copied to the clipboard.</source>
         <translation>代码改动已复制到剪贴板。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="270"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="271"/>
         <source>Cancelled.</source>
         <translation>已取消。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="284"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="285"/>
         <source>Patched model saved to {0}: weights carried over for {1} layer(s).</source>
         <translation>修复后的模型已保存到 {0}：{1} 个层的权重已保留。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="287"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="288"/>
         <source>Re-initialized (shapes changed): {0}.</source>
         <translation>重新初始化（形状已改变）：{0}。</translation>
     </message>
@@ -545,43 +560,43 @@
 <context>
     <name>Session</name>
     <message>
-        <location filename="../../app/gui/session.py" line="151"/>
+        <location filename="../../app/gui/session.py" line="140"/>
         <source>Reading {0}…</source>
         <extracomment>runs or models were added or removed list[CaseDiagnosis], the current diagnosis a message naming the file and what was wrong message, fraction (-1 when idle) paths read successfully (for recent files)</extracomment>
         <translation>正在读取 {0}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="158"/>
+        <location filename="../../app/gui/session.py" line="147"/>
         <source>The pasted text is empty.</source>
         <translation>粘贴的文本为空。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="162"/>
+        <location filename="../../app/gui/session.py" line="151"/>
         <source>pasted text {0}</source>
         <translation>粘贴的文本 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="162"/>
+        <location filename="../../app/gui/session.py" line="151"/>
         <source>pasted code {0}</source>
         <translation>粘贴的代码 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="185"/>
+        <location filename="../../app/gui/session.py" line="174"/>
         <source>Diagnosing…</source>
         <translation>正在诊断…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="220"/>
+        <location filename="../../app/gui/session.py" line="209"/>
         <source>Internal error while {0}: {1}</source>
         <translation>{0}时发生内部错误：{1}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="221"/>
+        <location filename="../../app/gui/session.py" line="210"/>
         <source>diagnosing</source>
         <translation>诊断</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="221"/>
+        <location filename="../../app/gui/session.py" line="210"/>
         <source>reading</source>
         <translation>读取</translation>
     </message>

@@ -104,9 +104,11 @@ def test_language_switch_changes_visible_texts_and_is_remembered(qtbot, window):
     assert window.findings_dock.windowTitle() == "诊断结果"
     first = window.findings.tree.topLevelItem(0).text(0)
     assert first == "曲线显示"
+    assert window.run_list.item(0).text() == "seeds/seed004.txt（keras_console，5 轮）"  # the open list too
     assert window.settings.language == "zh_CN"
     window.set_language("en")
     assert window.file_menu.title() == "&File"
+    assert window.run_list.item(0).text() == "seeds/seed004.txt  (keras_console, 5 epochs)"
 
 
 def test_several_runs_overlay(qtbot, window):
