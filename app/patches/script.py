@@ -40,6 +40,7 @@ from app.patches import catalog
 from app.patches import document as d
 from app.patches.apply import PatchPlan
 from app.patches.catalog import Change
+from app.patches.code import literal
 
 # -------------------------------------------------------------------------------- result
 
@@ -300,12 +301,8 @@ class _Render:
     def value(self, value: Any) -> str:
         if isinstance(value, str):
             return self.string(value)
-        if isinstance(value, bool) or value is None:
-            return repr(value)
-        if isinstance(value, float):
-            return f"{value:.6g}" if value == value else 'float("nan")'
-        if isinstance(value, int):
-            return str(value)
+        if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
+            return literal(value)  # numbers, None and booleans read the same in a snippet
         if isinstance(value, list):
             inner = ", ".join(self.value(v) for v in value)
             return f"({inner},)" if len(value) == 1 else f"({inner})"
