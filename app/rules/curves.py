@@ -44,6 +44,18 @@ class Curve:
     def label(self, index: int) -> int:
         return int(self.x[index])
 
+    def where(self, keep: np.ndarray) -> "Curve":
+        """The points where ``keep`` (a mask over x) holds."""
+        return Curve(self.name, self.x[keep], self.y[keep], self.axis, self.reduced)
+
+    def since(self, first_x: float) -> "Curve":
+        """The part from x = ``first_x`` on."""
+        return self.where(self.x >= first_x)
+
+    def before(self, end_x: float) -> "Curve":
+        """The part before x = ``end_x``."""
+        return self.where(self.x < end_x)
+
 
 def curve(series: Series, max_points: int = MAX_POINTS) -> Curve:
     """The series as a :class:`Curve`, reduced by bin medians when it is long."""

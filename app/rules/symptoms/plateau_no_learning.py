@@ -79,8 +79,7 @@ class PlateauNoLearning(SymptomDetector):
             acc = ctx.series(name)
             if acc is None or name.startswith("val_"):
                 continue
-            a = curve(acc).until_nonfinite()
-            y = a.y[a.x >= first_x]
+            y = curve(acc).until_nonfinite().since(first_x).y
             if len(y) >= 2 and float(np.max(y) - np.median(y[:2])) > MAX_ACCURACY_GAIN:
                 return False
         return True

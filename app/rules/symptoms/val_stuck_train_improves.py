@@ -25,28 +25,23 @@ DETAIL = T(
 )
 
 
-def _since(c: Curve, first_x: int) -> Curve:
-    keep = c.x >= first_x
-    return Curve(c.name, c.x[keep], c.y[keep], c.axis, c.reduced)
-
-
 def _training_while_stuck(ctx: Context, train: Series, stretch: Stretch) -> tuple[Curve, Curve | None]:
     """Training accuracy and loss over the stretch where validation is stuck, up to the first
-    NaN/inf loss: once the loss is NaN the model is broken, not
-    improving, and validation stuck after a divergence is not this symptom."""
+    NaN/inf loss: once the loss is NaN the model is broken, not improving, and validation
+    stuck after a divergence is not this symptom."""
     val = stretch.curve
     t = curve(train)
     loss_series = ctx.series(train.name.replace("accuracy", "loss")) or ctx.series("loss")
     loss = curve(loss_series) if loss_series is not None else None
     if t.axis == val.axis:
         first_x = val.label(stretch.start)
-        t = _since(t, first_x)
+        t = t.since(first_x)
         if loss is not None and loss.axis == val.axis:
-            loss = _since(loss, first_x)
+            loss = loss.since(first_x)
     if loss is not None and loss.axis == t.axis:
         bad = np.flatnonzero(~loss.finite)
         if bad.size:
-            t = Curve(t.name, t.x[t.x < loss.x[bad[0]]], t.y[t.x < loss.x[bad[0]]], t.axis, t.reduced)
+            t = t.before(loss.x[bad[0]])
     return t.until_nonfinite(), loss.until_nonfinite() if loss is not None else None
 
 
