@@ -88,49 +88,6 @@ def emptiest_corner(points: Any, width: float, height: float) -> str:
     return min(LEGEND_CORNERS, key=lambda corner: counts[corner])
 
 
-def _place_legends(panel: Any) -> None:
-    for key, plot in panel.plots.items():
-        legend = plot.legend
-        if legend is None or not legend.items:
-            continue
-        (x0, x1), (y0, y1) = plot.viewRange()
-        if x1 <= x0 or y1 <= y0:
-            continue
-        parts = []
-        for item in plot.items:
-            if isinstance(item, (pg.PlotDataItem, pg.ScatterPlotItem)):
-                x, y = item.getData()
-                if x is None or y is None or not len(x):
-                    continue
-                keep = np.isfinite(x) & np.isfinite(y)
-                x, y = (np.asarray(x, dtype=float)[keep] - x0) / (x1 - x0), (np.asarray(y, dtype=float)[keep] - y0) / (y1 - y0)
-                if isinstance(item, pg.PlotDataItem) and len(x) > 1:  # the line between the points too
-                    along = np.linspace(x[0], x[-1], LINE_SAMPLES)
-                    x, y = along, np.interp(along, x, y)
-                parts.append(np.column_stack([x, y, np.ones(len(x))]))
-        box = plot.vb.sceneBoundingRect()
-        if box.width() <= 0 or box.height() <= 0:
-            continue
-        for region in panel.regions:
-            if region.plot == key and region.label.isVisible():
-                # the name's whole box, as a grid of points sharing its weight
-                rect = region.label.sceneBoundingRect()
-                gx, gy = np.meshgrid(np.linspace(rect.left(), rect.right(), 8), np.linspace(rect.top(), rect.bottom(), 3))
-                nx = (gx.ravel() - box.left()) / box.width()
-                ny = 1 - (gy.ravel() - box.top()) / box.height()
-                parts.append(np.column_stack([nx, ny, np.full(nx.size, LABEL_WEIGHT / nx.size)]))
-        if not parts:
-            continue
-        size = legend.boundingRect()
-        if len(legend.items) > 2:
-            legend.setColumnCount(2)  # wide and short: it fits a corner of a wide plot
-            size = legend.boundingRect()
-        corner = emptiest_corner(np.concatenate(parts), (size.width() + 10) / box.width(),
-                                 (size.height() + 10) / box.height())
-        anchor, offset = LEGEND_CORNERS[corner]
-        legend.anchor(itemPos=anchor, parentPos=anchor, offset=offset)
-
-
 def legend_names(names: list[str]) -> list[str]:
     """Run names as the legend shows them: without the folder they all share
     (``seed004/history.json`` and ``seed004/log.csv`` → ``history.json``, ``log.csv``)."""
@@ -398,7 +355,48 @@ class CurvePanel(QWidget):
         """Move each plot's legend to the corner where it hides the fewest curve points and
         symptom names (a rising accuracy curve runs through the top-right corner); nothing
         happens before the plots have a size."""
-        _place_legends(self)
+        for key, plot in self.plots.items():
+            legend = plot.legend
+            box = plot.vb.sceneBoundingRect()
+            if legend is None or not legend.items or box.width() <= 0 or box.height() <= 0:
+                continue
+            points = self._legend_obstacles(key, plot, box)
+            if points is None:
+                continue
+            if len(legend.items) > 2:
+                legend.setColumnCount(2)  # wide and short: it fits a corner of a wide plot
+            size = legend.boundingRect()
+            corner = emptiest_corner(points, (size.width() + 10) / box.width(), (size.height() + 10) / box.height())
+            anchor, offset = LEGEND_CORNERS[corner]
+            legend.anchor(itemPos=anchor, parentPos=anchor, offset=offset)
+
+    def _legend_obstacles(self, key: str, plot: pg.PlotItem, box) -> np.ndarray | None:
+        """What a legend on ``plot`` must not hide, as (x, y, weight) rows, x and y fractions
+        of the plot (y up): points along each curve and the boxes of the symptom names."""
+        (x0, x1), (y0, y1) = plot.viewRange()
+        if x1 <= x0 or y1 <= y0:
+            return None
+        parts = []
+        for item in plot.items:
+            if isinstance(item, (pg.PlotDataItem, pg.ScatterPlotItem)):
+                x, y = item.getData()
+                if x is None or y is None or not len(x):
+                    continue
+                keep = np.isfinite(x) & np.isfinite(y)
+                x, y = (np.asarray(x, dtype=float)[keep] - x0) / (x1 - x0), (np.asarray(y, dtype=float)[keep] - y0) / (y1 - y0)
+                if isinstance(item, pg.PlotDataItem) and len(x) > 1:  # the line between the points too
+                    along = np.linspace(x[0], x[-1], LINE_SAMPLES)
+                    x, y = along, np.interp(along, x, y)
+                parts.append(np.column_stack([x, y, np.ones(len(x))]))
+        for region in self.regions:
+            if region.plot == key and region.label.isVisible():
+                # the name's whole box, as a grid of points sharing its weight
+                rect = region.label.sceneBoundingRect()
+                gx, gy = np.meshgrid(np.linspace(rect.left(), rect.right(), 8), np.linspace(rect.top(), rect.bottom(), 3))
+                nx = (gx.ravel() - box.left()) / box.width()
+                ny = 1 - (gy.ravel() - box.top()) / box.height()
+                parts.append(np.column_stack([nx, ny, np.full(nx.size, LABEL_WEIGHT / nx.size)]))
+        return np.concatenate(parts) if parts else None
 
     # -- crosshair -----------------------------------------------------------------------
     def values_at(self, x: float) -> dict[str, float]:
