@@ -177,16 +177,17 @@ def _gui(paths: list[str], demo: bool = False) -> int:
     return gui_main(paths, demo=demo)
 
 
-def _read_all(paths: list[str]):
-    """Read every path; unreadable ones are reported on stderr. Returns (loaded, failed)."""
+def _read_all(paths: list[str], as_code: bool = False):
+    """Read every path (``as_code``: as training code, ``--code``); unreadable ones are
+    reported on stderr. Returns (loaded, failed)."""
     from app.core.errors import InputError
-    from app.io.load import Loaded, load_paths
+    from app.io.load import Loaded, load_code_path, load_paths
 
     loaded = Loaded()
     failed = False
     for path in paths:
         try:
-            loaded.extend(load_paths([path]))
+            loaded.extend(load_code_path(path) if as_code else load_paths([path]))
         except InputError as error:
             print(f"traindoc: {error.message()}", file=sys.stderr)
             failed = True
@@ -212,9 +213,9 @@ def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all
     except KeyboardInterrupt:
         return 130
     if code:  # read like any other input; diagnose_all joins the code with a model file
-        code_loaded, code_failed = _read_all(code)
+        code_loaded, code_failed = _read_all(code, as_code=True)
         failed = failed or code_failed
-        loaded.models = [*loaded.models, *code_loaded.models]
+        loaded.extend(code_loaded)
         paths = [*paths, *code]
     if failed and not (loaded.runs or loaded.models):
         return EXIT_INPUT

@@ -15,7 +15,7 @@ from app.core.i18n import Text
 from app.core.run import Source
 from app.core.serialize import number
 
-EvidenceKind = Literal["symptom", "static", "setting", "absence"]
+EvidenceKind = Literal["symptom", "described", "static", "setting", "absence"]
 Applicability = Literal["safe", "review", "manual"]
 
 # Findings at or above this confidence are reported; weaker ones only with --all.
@@ -36,6 +36,9 @@ class Symptom:
     params: dict[str, Any] = field(default_factory=dict)
     axis: Literal["epoch", "step"] = "epoch"
     source: Source | None = None
+    # "measured" from the curves, or "described" in the words of the text around the log
+    # (weaker evidence, shown with its sentence).
+    kind: Literal["measured", "described"] = "measured"
 
     def describe(self, lang: str = "en") -> str:
         return self.detail.render(lang, self.params)
@@ -52,6 +55,7 @@ class Symptom:
             "detail": self.describe(lang),
             "params": {k: _plain(v) for k, v in self.params.items()},
             "source": self.source.to_dict() if self.source else None,
+            "kind": self.kind,
         }
 
 

@@ -158,6 +158,29 @@ class Evaluation:
     after_epoch: int | None = None  # the last epoch printed before it, if any
 
 
+@dataclass(frozen=True)
+class Statement:
+    """A symptom or a setting that the text around a log describes in words
+    ("accuracy stays around 0.5", "我用的是mean_squared_error"): evidence of kind *described*."""
+
+    kind: str  # "symptom" or "setting"
+    id: str  # a TAXONOMY symptom id, or a setting: "loss", "learning_rate"
+    value: Any  # the number or name stated (0.5, "mean_squared_error"), or None
+    metric: str | None  # the metric a symptom is about ("val_accuracy"), if said
+    sentence: str  # as written (cut to 200 characters)
+    path: str
+    line: int
+    lang: str  # "en" or "zh"
+
+    @property
+    def source(self) -> Source:
+        return Source(self.path, self.line, snippet=self.sentence)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.id, "value": self.value, "metric": self.metric,
+                "sentence": self.sentence, "path": self.path, "line": self.line, "lang": self.lang}
+
+
 @dataclass
 class CallbackEvent:
     """Something a callback printed: early stopping, LR change, checkpoint, NaN stop."""
@@ -241,6 +264,8 @@ class Run:
     events: list[CallbackEvent] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # lines skipped, oddities
     model: Any = None  # a partial ModelSpec from a model.summary() table, if any
+    statements: list[Statement] = field(default_factory=list)  # what the text around it says
+    skipped_lines: int = 0  # lines of the text that were neither records nor anything else read
 
     @property
     def epoch_count(self) -> int:

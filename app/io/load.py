@@ -16,6 +16,7 @@ from app.core.errors import InputError
 from app.core.model import ModelSpec
 from app.core.progress import NO_PROGRESS, Progress, check_cancelled
 from app.core.run import Run
+from app.io.table import run_name
 from app.io import registry
 from app.io.sniff import Probe, TextSource, probe_file, probe_text
 
@@ -42,29 +43,57 @@ class Loaded:
         self.skipped.extend(other.skipped)
 
 
-def _describe(probe: Probe) -> str:
+_MAGIC = (
+    (b"\xff\xd8\xff", "a JPEG image"), (b"\x89PNG\r\n", "a PNG image"), (b"GIF8", "a GIF image"),
+    (b"BM", "a BMP image"), (b"%PDF", "a PDF document"), (b"\x1f\x8b", "a gzip archive"),
+    (b"PK\x03\x04", "a zip archive that is not a .keras model"), (b"\x89HDF", "an HDF5 file without a Keras model"),
+    (b"\x93NUMPY", "a NumPy array (.npy)"), (b"\x80\x02", "a Python pickle"), (b"\x80\x03", "a Python pickle"),
+    (b"\x80\x04", "a Python pickle"), (b"\x80\x05", "a Python pickle"), (b"\x7fELF", "a program (ELF binary)"),
+    (b"MZ", "a Windows program"), (b"RIFF", "a sound or video file (RIFF)"), (b"ID3", "an MP3 file"),
+    (b"\x00\x00\x00\x18ftyp", "a video (MP4)"), (b"\x00\x00\x00\x20ftyp", "a video (MP4)"),
+)
+
+
+def describe(probe: Probe) -> str:
+    """What an unreadable input looks like, in a few words ("a JPEG image", "an HTML page")."""
     if probe.size == 0:
         return "an empty file"
+    head = probe.head
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
     if probe.text is None:
-        return f"binary data starting {probe.head[:8]!r}"
+        return f"binary data (starting {head[:8]!r})"
+    text = probe.text.lstrip("\ufeff \t\r\n")
+    lower = text[:400].lower()
+    if lower.startswith(("<!doctype html", "<html")) or "<body" in lower or "<head>" in lower:
+        return "an HTML page (save the page's text, or copy the log out of it)"
+    if lower.startswith("<?xml") or lower.startswith("<svg"):
+        return "an XML document"
+    if text[:1] in "{[":
+        return "JSON that is neither a Keras history, a trainer_state.json nor a model config"
     first = next((line.strip() for line in probe.text.splitlines() if line.strip()), "")
-    return f"text starting {first[:60]!r}"
+    return f"text without metric values, code or a description of a run (it starts {first[:60]!r})"
 
 
-_EXPECTED = ("a training log (Keras console output, CSVLogger CSV, History JSON, TensorBoard "
-             "events, Lightning metrics.csv, trainer_state.json, CSV/TSV with an epoch or step "
-             "column) or a model file (.keras, .h5, model.to_json())")
+_EXPECTED = "a training log, a model file (.keras, .h5) or training code"
+
+
+def _whole_text(probe: Probe, source: TextSource | str) -> str | None:
+    """The text of a small input (a post, a pasted snippet); None for big logs and binaries."""
+    if probe.text is None or probe.encoding is None or probe.size > MAX_POST_BYTES:
+        return None
+    if isinstance(source, TextSource):
+        return "".join(source.chunks())
+    return "".join(TextSource.from_file(source, probe.encoding).chunks())
 
 
 def _read(probe: Probe, source: TextSource | str, progress: Progress) -> Loaded:
-    ranked = registry.rank(probe)
-    if not ranked:
-        quoted = _quoted_code(probe, source)  # a forum post with its code and no log
-        if quoted is not None:
-            return Loaded(models=[quoted])
-        raise InputError(probe.path, _EXPECTED, found=_describe(probe))
+    """Read one input: the best reader that accepts it; for a small text (a forum post) also
+    the code it quotes and what its prose says."""
+    loaded: Loaded | None = None
     first_error: InputError | None = None
-    for _score, module in ranked:
+    for _score, module in registry.rank(probe):
         try:
             if module.INPUT == "text":
                 if not isinstance(source, TextSource):
@@ -82,42 +111,124 @@ def _read(probe: Probe, source: TextSource | str, progress: Progress) -> Loaded:
             # The best-scoring reader's complaint is the most useful one to show.
             first_error = first_error or error
             continue
-        loaded = Loaded()
-        if module.KIND == "model":
-            loaded.models.append(result)
-        else:
-            loaded.runs.extend(result)
-            quoted = _quoted_code(probe, source) if result else None
-            for run in result if quoted is not None else ():
-                run.model = quoted  # the run's own model, as its model.summary() table is
-        return loaded
-    assert first_error is not None
-    quoted = _quoted_code(probe, source)
-    if quoted is not None:
-        return Loaded(models=[quoted])
-    raise first_error
+        loaded = Loaded(models=[result]) if module.KIND == "model" else Loaded(runs=list(result))
+        break
+    if loaded is not None and loaded.models:
+        return loaded  # a model file or training code
+    text = _whole_text(probe, source)
+    if text is None:
+        if loaded is not None:
+            return loaded
+        raise first_error or InputError(probe.path, _EXPECTED, found=describe(probe))
+    label = source.label if isinstance(source, TextSource) else str(source)
+    return _post(text, label, loaded, first_error, probe)
 
 
-# A log that also quotes the training code (a forum post, a notebook export) is read for
-# both, when it is small enough to be a post rather than a console capture.
-MAX_QUOTED_CODE_BYTES = 1_000_000
+# A log that also quotes the training code or describes the run in words (a forum post,
+# a notebook export) is read for all of it when it is small enough to be a post rather
+# than a console capture.
+MAX_POST_BYTES = 1_000_000
 
 
-def _quoted_code(probe: Probe, source: TextSource | str) -> ModelSpec | None:
-    """The model built by the code a log quotes (seed 004: the code, then the log), or None."""
-    from app.io.code import quotes_code, read_code
+def _post(text: str, label: str, loaded: Loaded | None, error: InputError | None, probe: Probe) -> Loaded:
+    """The runs of a small text with the code it quotes and the statements of its prose."""
+    from app.io.code import model_of, quotes_code, read_code
+    from app.io.prose import read_statements
 
-    if probe.text is None or probe.encoding is None or probe.size > MAX_QUOTED_CODE_BYTES \
-            or quotes_code(probe.text) < 0.5:
-        return None
-    if not isinstance(source, TextSource):
-        source = TextSource.from_file(source, probe.encoding)
-    code = read_code("".join(source.chunks()), source.label)
-    model = code.model
-    if model is None or not model.layers:
-        return None
-    model.warnings.insert(0, f"model read from the code quoted in {source.label} (never run)")
-    return model
+    code = None
+    if quotes_code(text) >= 0.5:
+        code = read_code(text, label)
+    model = model_of(code)
+    statements = read_statements(text, label)
+    if model is not None:
+        model.warnings.insert(0, f"model read from the code quoted in {label} (never run)")
+        _described_settings(model, statements)
+    runs = loaded.runs if loaded is not None else []
+    if not runs and (statements or (code is not None and code.fit_source is not None and model is None)):
+        runs = [Run(name=run_name(label), format="prose", paths=[label])]  # a post without a log
+    if not runs:
+        if model is not None:
+            return Loaded(models=[model])
+        raise error or InputError(label, _EXPECTED, found=describe(probe))
+    for run in runs:
+        run.statements = list(statements)
+        if model is not None:
+            run.model = model  # the run's own model (it fills its parameter counts from a summary table)
+        if code is not None and model is None and code.fit_source is not None:
+            _join_fit(run, code.fit)  # model.fit(...) posted alone: its settings still count
+    return Loaded(runs=runs)
+
+
+def _join_fit(run: Run, fit) -> None:
+    for key in run.fit.to_dict():
+        value = getattr(fit, key)
+        if value is not None:
+            run.fit.set(key, value, fit.sources.get(key))
+
+
+def _described_settings(model: ModelSpec, statements: list) -> None:
+    """A loss the code does not show but the text names (seed 000: code without compile(),
+    "不要用mean_squared_error" in the prose) is taken from the text, and says so."""
+    from app.core.model import CompileSpec, LossSpec
+
+    if model.compile is not None and model.compile.loss:
+        return
+    stated = next((s for s in statements if s.kind == "setting" and s.id == "loss"), None)
+    if stated is None:
+        return
+    if model.compile is None:
+        model.compile = CompileSpec()
+    model.compile.loss = [LossSpec(name=stated.value)]
+    model.warnings.append(f"loss {stated.value} taken from the text ({stated.path}:{stated.line}: "
+                          f"\u201c{stated.sentence}\u201d): the code does not compile the model")
+
+
+_CODE_EXPECTED = "training code (Keras layers, compile() or fit() calls), read without running it"
+
+
+def load_code_path(path: str | os.PathLike, progress: Progress = NO_PROGRESS) -> Loaded:
+    """Read a file given as training code (``traindoc diagnose --code``): its model and
+    ``fit()`` settings however little of the code there is (a fragment without imports,
+    ``model.fit(...)`` alone), and the log and the statements of a post that holds them too.
+    Never silent: a file with nothing of the kind raises :class:`InputError` saying why."""
+    from app.io.code import model_of, read_code
+    from app.io.prose import read_statements
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise InputError(path, _CODE_EXPECTED, found="nothing at that path" if not os.path.exists(path)
+                         else "a folder")
+    probe = probe_file(path)
+    if probe.text is None or probe.encoding is None:
+        raise InputError(path, _CODE_EXPECTED, found=describe(probe))
+    source = TextSource.from_file(path, probe.encoding)
+    text = "".join(source.chunks())
+    code = read_code(text, path)
+    model = model_of(code)
+    runs: list[Run] = []
+    try:
+        runs = [run for run in _read(probe, path, progress).runs if run.format != "prose"]
+    except InputError:
+        runs = []
+    # A script's comments and docstrings are not a post's prose; a text file may be a post.
+    is_script = probe.name.endswith((".py", ".pyw", ".ipynb")) or code.notebook is not None
+    statements = read_statements(text, path) if probe.size <= MAX_POST_BYTES and not is_script else []
+    if model is None and code.fit_source is None and not runs and not statements:
+        why = code.unresolved[0].why if code.unresolved else "no Keras layer, compile() or fit() call is in it"
+        raise InputError(path, _CODE_EXPECTED, found=f"{describe(probe) if not code.lines else 'code'} in which {why}")
+    if model is not None:
+        _described_settings(model, statements)
+        if not runs and not statements:
+            return Loaded(models=[model])
+    if not runs:
+        runs = [Run(name=run_name(path), format="prose", paths=[path])]
+    for run in runs:
+        run.statements = list(statements)
+        if model is not None:
+            run.model = model
+        elif code.fit_source is not None:
+            _join_fit(run, code.fit)
+    return Loaded(runs=runs)
 
 
 def load_text(text: str, label: str = "<pasted text>", progress: Progress = NO_PROGRESS) -> Loaded:

@@ -32,6 +32,7 @@ READER_MODULES: tuple[str, ...] = (
     "app.io.readers.lightning_csv",
     "app.io.readers.plain_table",
     "app.io.readers.keras_console",
+    "app.io.readers.metric_prints",
     "app.io.readers.python_code",
 )
 

@@ -23,6 +23,7 @@ from app.core.run import FitSettings, Run
 from app.io.group import Case, join_code, pair
 from app.rules import registry
 from app.rules.base import CauseRule, Context, confidence
+from app.rules.described import described_symptoms
 
 SYMPTOM_ONLY_CAP = 0.6
 UNSUPPORTED_BY_MODEL = 0.25
@@ -83,6 +84,9 @@ def detect_symptoms(ctx: Context) -> list[Symptom]:
     """Run every detector on the context's run (healthy last, seeing the others)."""
     for detector in registry.detectors():
         ctx.symptoms.extend(detector.detect(ctx))
+    described = described_symptoms(ctx)
+    if described:
+        ctx.symptoms[:] = [s for s in ctx.symptoms if s.id != "healthy"] + described
     return ctx.symptoms
 
 
@@ -98,7 +102,7 @@ def _symptom_evidence(rule: CauseRule, ctx: Context) -> list[Evidence]:
     for item in rule.explains:
         for symptom in ctx.symptom(item.symptom):
             out.append(Evidence(
-                kind="symptom",
+                kind="described" if symptom.kind == "described" else "symptom",
                 code=symptom.id,
                 text=symptom.detail,
                 weight=item.weight * symptom.strength,
@@ -178,7 +182,7 @@ def diagnose_context(ctx: Context) -> tuple[list[Symptom], list[Finding], list[N
         finding = evaluate_rule(rule, ctx)
         if finding is not None:
             findings.append(finding)
-    failures = [s for s in symptoms if s.id != "healthy"]
+    failures = [s for s in symptoms if s.id != "healthy" and s.kind == "measured"]
     from app.core.diagnosis import REPORTING_THRESHOLD
 
     if failures and not any(f.confidence >= REPORTING_THRESHOLD for f in findings):

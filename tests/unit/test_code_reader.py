@@ -694,7 +694,7 @@ def test_a_log_that_quotes_its_code_gets_the_code_as_its_model(tmp_path, monkeyp
     assert run.model.layer("dense").activation == "relu" and run.model.params_trainable == 36866
     assert "code quoted in post.txt" in run.model.warnings[0]
     # a capture larger than a post is a console log, not a post: its quoted code is not read
-    monkeypatch.setattr(load_module, "MAX_QUOTED_CODE_BYTES", 1000)
+    monkeypatch.setattr(load_module, "MAX_POST_BYTES", 1000)
     assert load_text(text, "post.txt").runs[0].model.format != "code"
 
 

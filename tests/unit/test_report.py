@@ -27,7 +27,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from app.cli import main as cli_main
-from app.core.errors import InputError
+from app.core.diagnosis import REPORTING_THRESHOLD
 from app.core.files import OutputError
 from app.core.i18n import LANGUAGES
 from app.core.model import CompileSpec, LayerSpec, LossSpec, ModelSpec, OptimizerSpec
@@ -430,7 +430,7 @@ def test_markdown_of_every_seed_scenario(path, lang):
         assert all(len(row) == len(table[0]) for row in table), table[0]
     curves = _curve_tables(md, lang)
     summaries = [run for case in report.cases for run in case.runs if run.table is not None]
-    if loaded.runs:
+    if any(run.epoch_count or run.step_count for run in loaded.runs):
         # Its epoch table: one per run, header = axis, the logged metrics, the symptom notes,
         # the rows the content chose (first and last epoch included), in order.
         assert summaries and len(curves) == len(summaries)
@@ -441,7 +441,7 @@ def test_markdown_of_every_seed_scenario(path, lang):
             assert shown == [row.x for row in run.table.rows]
             assert len(shown) >= 2 and shown == sorted(shown)
             assert shown[0] == run.table.rows[0].x and len(shown) <= run.table.total_rows
-    else:  # a post with code only: the model, no curves
+    else:  # a post with code and prose, no log: the model, no curves
         assert not summaries and not curves
         assert any(case.model is not None for case in report.cases)
 
@@ -479,10 +479,16 @@ def test_json_of_every_seed_scenario_validates_and_is_the_cli_output(path, lang,
     assert capsys.readouterr().out == text
 
 
-def test_seed003_essay_is_not_an_input():
-    """The one seed post the scenarios leave out: an essay, with neither a log nor code."""
-    with pytest.raises(InputError):
-        load_path(SEEDS / "seed003.txt")
+def test_seed003_essay_is_read_as_prose_and_names_no_cause():
+    """The one seed post the scenarios leave out: an essay of lessons, with neither a log nor
+    code. It is read as prose (no refusal): what it describes is evidence of kind described,
+    which alone never makes a reported finding."""
+    loaded = load_path(SEEDS / "seed003.txt")
+    assert [run.format for run in loaded.runs] == ["prose"] and not loaded.runs[0].epochs
+    assert any(s.kind == "symptom" for s in loaded.runs[0].statements)
+    (case,) = diagnose_all(loaded.runs, loaded.models)
+    assert all(s.kind == "described" for s in case.diagnosis.symptoms)
+    assert not [f for f in case.diagnosis.findings if f.confidence >= REPORTING_THRESHOLD]
 
 
 # -- writing ---------------------------------------------------------------------------------

@@ -32,9 +32,9 @@ optimizers and losses take), :mod:`~app.io.code.limits` (the budgets).
 """
 
 from app.io.code.limits import FORMAT, MAX_CODE_CHARS, TIME_BUDGET_S
-from app.io.code.reader import code_share, looks_like_code, quotes_code, read_code, read_code_file
+from app.io.code.reader import code_share, looks_like_code, model_of, quotes_code, read_code, read_code_file
 from app.io.code.spec import CodeSite, CodeSpec
 from app.io.code.values import Unresolved
 
 __all__ = ["FORMAT", "MAX_CODE_CHARS", "TIME_BUDGET_S", "CodeSite", "CodeSpec", "Unresolved", "code_share",
-           "looks_like_code", "quotes_code", "read_code", "read_code_file"]
+           "looks_like_code", "model_of", "quotes_code", "read_code", "read_code_file"]

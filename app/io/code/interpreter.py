@@ -98,7 +98,22 @@ class _Interpreter(_Evaluator):
     def attribute(self, owner: Any, attr: str, node: ast.AST) -> Any:
         if isinstance(owner, ModelObj):
             return self.model_attribute(owner, attr, node)
+        if isinstance(owner, Unknown) and attr in _MODEL_BUILDING and isinstance(node, ast.Attribute) \
+                and isinstance(node.value, ast.Name) and owner.why.endswith("is not defined in this code"):
+            return self.model_attribute(self.implicit_model(node.value.id, attr, node), attr, node)
         return super().attribute(owner, attr, node)
+
+    def implicit_model(self, name: str, attr: str, node: ast.AST) -> ModelObj:
+        """A fragment's model that the code never defines (``model.add(Dense(64))`` posted
+        without ``model = Sequential()``, or ``model.fit(...)`` alone): a model of that name
+        whose layers, compile() and fit() settings are the ones the fragment shows."""
+        model = ModelObj("sequential", self.auto_name("sequential"), self.line_of(node), self.next_seq(),
+                         call_path=self.where_built())
+        self.models.append(model)
+        self.module_env.vars[name] = model
+        what = "a Sequential model built by its add() calls" if attr == "add" else "a model built elsewhere"
+        self.assume(node, f"{name!r} is not defined in this code; read as {what}")
+        return model
 
     # ---------------------------------------------------------------- layer names
 
@@ -888,6 +903,9 @@ class _Interpreter(_Evaluator):
 
 
 # ---------------------------------------------------------------- small helpers of the interpreter
+
+_MODEL_BUILDING = ("add", "compile", "fit", "fit_generator")
+
 
 class _ModelMethod:
     """A model's method (``model.add``, ``model.compile``, ``model.fit`` ...), read by the interpreter."""

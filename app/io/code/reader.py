@@ -298,6 +298,20 @@ def read_code(text: str, path: str = "<pasted>", *, summary: ModelSpec | None = 
     return code
 
 
+def model_of(code: CodeSpec | None) -> ModelSpec | None:
+    """The model of read code when it shows one: its layers, or at least its compile()
+    settings (a fragment that compiles a model built elsewhere: its layers are unknown, not
+    absent, and the model says so)."""
+    model = code.model if code is not None else None
+    if model is None or not (model.layers or model.compile):
+        return None
+    if not model.layers and model.complete:
+        model.complete = False
+        model.params_total = model.params_trainable = None
+        model.warnings.append("the code compiles a model whose layers it does not show")
+    return model
+
+
 def _record_sites(code: CodeSpec, interpreter: _Interpreter, main: ModelObj, entry: dict[str, Any],
                   builder: _ConfigBuilder) -> None:
     """What app.patches.script needs to edit the code: the model's config and where its
@@ -346,6 +360,10 @@ def quotes_code(text: str) -> float:
         score = max(score, 0.7)
     elif re.search(r"\b(Dense|Conv[123]D|LSTM)\s*\(", head) and re.search(r"\.(compile|fit|add)\s*\(|\)\(\s*\w+\s*\)", head):
         score = max(score, 0.55)
+    # Fragments: model.fit(..., epochs=...) or model.compile(loss=..., optimizer=...) alone.
+    if re.search(r"^\s*\w+\.(fit|fit_generator)\s*\((?=[^)\n]*\b(epochs|nb_epoch|batch_size|validation_\w+)\s*=)", head, re.M) \
+            or re.search(r"^\s*\w+\.compile\s*\((?=[^\n]*\b(loss|optimizer)\s*=)", head, re.M):
+        score = max(score, 0.5)
     return score
 
 

@@ -58,6 +58,8 @@ MAX_EVENTS = 100_000  # per run; more callback messages than this are counted, n
 MAX_EVALUATIONS = 10_000
 MAX_RUNS = 1_000  # fit() calls in one log
 MAX_METRICS = 1_000  # metric names per run
+MAX_STEP_RECORDS = 100_000  # step lines kept of an epoch that never finished
+MIN_STEP_RECORDS = 3  # step lines that make an unfinished epoch a step curve
 FLUSH_VALUES = 1 << 14  # values held in a plain list before they are moved into their columns
 
 NUM = r"[-+]?(?:nan|inf(?:inity)?|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
@@ -85,11 +87,13 @@ _DICT = re.compile(r"\s*\{\s*(['\"]\w+['\"]\s*:\s*(?:np\.float\d*\()?" + NUM
                    + r"\)?\s*(?:,\s*['\"]\w+['\"]\s*:\s*(?:np\.float\d*\()?" + NUM
                    + r"\)?\s*)*)\}\s*$", re.I)
 _DICT_PAIR = re.compile(r"['\"](\w+)['\"]\s*:\s*(?:np\.float\d*\()?(" + NUM + ")", re.I)
-_LABELED = re.compile(
-    r"\s*(test|validation|valid|val|train|training|eval|evaluation)(?:[ _]set)?[\s_]+"
+_LABELED_BODY = (
+    r"(test|validation|valid|val|train|training|eval|evaluation)(?:[ _]set)?[\s_]+"
     r"(loss|accuracy|acc|score|mae|mse|auc|precision|recall|top_k_categorical_accuracy)"
-    r"\s*[:=：]\s*(" + NUM + r")\s*(%?)\s*$", re.I)
+    r"\s*[:=：]\s*(" + NUM + r")\s*(%?)\s*$")
+_LABELED = re.compile(r"\s*" + _LABELED_BODY, re.I)
 _NUMBER_IN = re.compile(NUM, re.I)
+_LABELED_SCAN = re.compile(r"^[ \t]*" + _LABELED_BODY, re.I | re.M)
 
 # Callback messages. Each pattern's first group is the epoch (or batch) number it names.
 _CALLBACKS = (
@@ -119,6 +123,7 @@ _NOT_METRICS = {"eta"}
 # identify(): cheap looks at the head.
 _HEADER_SCAN = re.compile(r"^[\s\x1b\[\d;m]*Epoch\s+\d+(?:\s*/\s*\d+|\s*$)", re.M)
 _LOSS_SCAN = re.compile(r"(?<![\w.])\w*loss\s?[:：]\s*[-+]?(?:\d|\.\d|nan|inf)", re.I)
+_KERAS_PAIRS_SCAN = re.compile(r" - \w*loss: [-+]?(?:\d|\.\d|nan|inf)")
 _BAR_SCAN = re.compile(r"\d+/\d+\s*(?:\[[=>.]|(?:\x1b\[[\d;]*m)*━|- \d+s)")
 
 
@@ -133,11 +138,15 @@ def identify(probe: Probe) -> float:
         if text.lstrip("\ufeff \t\r\n")[:1] in "{[" and not headers:
             return 0.0  # JSON (History dump, trainer_state.json)
         loss = _LOSS_SCAN.search(text) is not None
-        if headers and loss:
+        if headers and loss and (_BAR_SCAN.search(text) or _KERAS_PAIRS_SCAN.search(text)):
             return 0.9
+        if headers and loss:
+            return 0.5  # headers and loss values, but not Keras' bar: a loop's own prints
         if loss and _BAR_SCAN.search(text):
             return 0.5
-        return 0.25 if loss else 0.0
+        if loss:
+            return 0.25
+        return 0.25 if _LABELED_SCAN.search(text) else 0.0  # evaluate() results printed by the script
     except Exception:  # identify must never raise
         return 0.0
 
@@ -191,6 +200,7 @@ class _Bar:
     has_val: bool
     complete: bool
     line_of_last: int  # line number of the last record (same line = redraw)
+    steps: list | None = None  # (count, metrics, line) of records printed on lines of their own
 
 
 @dataclass
@@ -220,6 +230,7 @@ class _RunState:
     layout_keys: tuple | None = None  # the metric names of the last epoch, in printed order
     layout: list = field(default_factory=list)  # their columns
     pending: list = field(default_factory=list)  # values of layout epochs not yet in columns
+    step_points: dict = field(default_factory=dict)  # raw name -> [(step, value, line)] of unfinished epochs
 
     @property
     def has_epochs(self) -> bool:
@@ -478,7 +489,16 @@ class _ConsoleParser:
         if restart or (not run.headers and run.last_epoch is not None and epoch <= run.last_epoch):
             run = self._new_run()
             epoch = printed
-        if not run.headers:
+        if not run.headers and run.implied and run.last_epoch is not None and epoch - 1 > run.last_epoch:
+            # Epochs read before the first header (a log copied from the middle of a run):
+            # they are the epochs just before it.
+            moved = epoch - 1 - run.last_epoch
+            for index in range(len(run.epochs)):
+                run.epochs[index] += moved
+            run.last_epoch += moved
+            run.warnings.append(f"the first {run.implied} epoch(s) had no 'Epoch N/M' line; numbered "
+                                f"as the epochs before epoch {printed}")
+        elif not run.headers:
             if printed == 0:
                 run.shift = 1
                 epoch = 1
@@ -518,9 +538,12 @@ class _ConsoleParser:
             epoch = run.header_epoch if run.epoch_open else None
             bar = _Bar(epoch=epoch, target=target, count=count, first_count=count, metrics=metrics,
                        text=text, line=lineno, has_val=has_val, complete=False,
-                       line_of_last=lineno)
+                       line_of_last=lineno, steps=[(count, metrics, lineno)] if count is not None else None)
             self.bar = bar
         else:
+            if bar.steps is not None and lineno != bar.line_of_last and count is not None \
+                    and len(bar.steps) < MAX_STEP_RECORDS:
+                bar.steps.append((count, metrics, lineno))
             bar.count = count
             bar.metrics = metrics
             bar.text = text
@@ -575,6 +598,11 @@ class _ConsoleParser:
         if bar is None or self.run is None:
             return
         run = self.run
+        unfinished = not bar.complete and bar.steps is not None and len(bar.steps) >= MIN_STEP_RECORDS
+        if unfinished:
+            self._keep_steps(run, bar)
+            if bar.epoch is None:
+                return  # the step lines of an epoch that never finished: not an evaluate() result
         if bar.epoch is not None and run.epoch_open and bar.epoch == run.header_epoch:
             run.epoch_open = False
             self._commit(run, bar.epoch, bar)
@@ -685,6 +713,25 @@ class _ConsoleParser:
     def _add_evaluation(self, run: _RunState, evaluation: Evaluation) -> None:
         if len(run.evaluations) < MAX_EVALUATIONS:
             run.evaluations.append(evaluation)
+
+    def _keep_steps(self, run: _RunState, bar: _Bar) -> None:
+        """The records of an epoch that never finished (a crash, TerminateOnNaN, a log cut
+        mid-epoch): a per-step curve, numbered from the epochs before it."""
+        steps_before = 0
+        if bar.epoch is not None and bar.target:
+            steps_before = (bar.epoch - 1) * bar.target
+        counter = 1
+        first = bar.first_count or 0
+        if run.fit.train_samples and bar.target == run.fit.train_samples and first > 1:
+            counter = first  # a samples counter: its first count is the batch size
+        points = run.step_points
+        for count, metrics, line in bar.steps or ():
+            step = steps_before + max(1, count // counter)
+            for raw, value in metrics.items():
+                points.setdefault(raw, []).append((step, value, line))
+        if not any("never finished" in w for w in run.warnings):
+            run.warnings.append(f"line {bar.line}: the step lines of an epoch that never finished "
+                                f"({bar.count}/{bar.target or '?'}) are read as a per-step curve")
 
     def _evaluation_from_bar(self, run: _RunState, bar: _Bar) -> None:
         metrics = {self._canonical(raw): value for raw, value in bar.metrics.items()}
@@ -874,7 +921,7 @@ class _ConsoleParser:
                     break
 
     def runs_out(self) -> list[Run]:
-        kept = [run for run in self.runs if run.columns or run.evaluations]
+        kept = [run for run in self.runs if run.columns or run.evaluations or run.step_points]
         base = run_name(self.label)
         out = []
         for index, state in enumerate(kept, 1):
@@ -905,6 +952,10 @@ class _ConsoleParser:
                                                 lines[where].tolist()),
                         raw_name=column.raw, source_path=self.label)
                 run.add_series(series)
+        for raw, points in state.step_points.items():
+            canonical = self._canonical(raw)
+            run.add_series(series_from_points(canonical, "step", points, raw_name=raw,
+                                              source_path=self.label))
         run.evaluations = state.evaluations
         run.events = state.events
         state.fit.derive()
@@ -920,7 +971,7 @@ class _ConsoleParser:
             run.warnings.append(f"metric names in a translated log read as Keras names: {pairs}")
         if state.dropped_events:
             run.warnings.append(f"{state.dropped_events} more callback messages not kept")
-        if not state.columns:
+        if not state.columns and not state.step_points:
             run.warnings.append("no epoch values in this log, only evaluate() results")
         return run
 

@@ -14,7 +14,7 @@ import re
 from app.core.errors import InputError
 from app.core.model import ModelSpec
 from app.core.progress import NO_PROGRESS, Progress, check_cancelled
-from app.io.code import MAX_CODE_CHARS, code_share, looks_like_code, read_code
+from app.io.code import MAX_CODE_CHARS, code_share, looks_like_code, model_of, read_code
 from app.io.sniff import Probe, TextSource
 
 ID = "python_code"
@@ -81,8 +81,14 @@ def read(source: TextSource, progress: Progress = NO_PROGRESS) -> ModelSpec:
     progress.report(0.2, "parsing")
     code = read_code("".join(parts), source.label)
     progress.report(1.0, "")
-    if code.model is None:
+    model = model_of(code)
+    if model is None and code.fit_source is not None and code.model is not None:
+        model = code.model  # model.fit(...) alone: a model built elsewhere, its fit() settings
+        model.complete = False
+        model.params_total = model.params_trainable = None
+        model.warnings.append("the code fits a model whose layers and compile() it does not show")
+    if model is None:
         why = code.unresolved[0].why if code.unresolved else "no model is built in it"
         raise InputError(source.label, _EXPECTED, found=f"code in which {why}" if code.unresolved else
                          "code that builds no Keras model")
-    return code.model
+    return model
