@@ -44,6 +44,11 @@ CAUSES: tuple[str, ...] = (
     "sgd_without_momentum",
     "kl_divergence_misuse",
     "unsafe_lambda_layer",
+    "label_loss_mismatch",
+    "preprocessing_mismatch",
+    "insufficient_capacity",
+    "numerically_unstable_loss",
+    "accuracy_metric_on_regression",
 )
 
 UNKNOWN = "unknown"

@@ -714,6 +714,23 @@ def apply_set_loss(config: dict, training: dict, params: dict) -> list[Change]:
                    {"before": loss_name(before) or _show(before), "after": loss})]
 
 
+def apply_set_metrics(config: dict, training: dict, params: dict) -> list[Change]:
+    """Replace the accuracy metrics (meaningless on a regression loss) by ``params["metrics"]``,
+    keeping the other metrics."""
+    compile_config = _compile(config)
+    before = compile_config.get("metrics")
+    kept = [m for m in (before if isinstance(before, list) else [before] if before else [])
+            if not (isinstance(m, str) and "acc" in m.lower())
+            and not (isinstance(m, dict) and "acc" in str(m.get("class_name", "")).lower())]
+    after = kept + [m for m in params.get("metrics") or ["mae"] if m not in kept]
+    if _same(before, after):
+        raise NotApplicable(T("the metrics are already {metrics}", "指标已经是 {metrics}"), metrics=_show(after))
+    compile_config["metrics"] = after
+    return [Change("set_metrics", "compile", "compile_config.metrics", copy.deepcopy(before), copy.deepcopy(after),
+                   T("metrics {before} → {after}", "指标 {before} → {after}"),
+                   {"before": _show(before), "after": _show(after)})]
+
+
 def apply_set_from_logits(config: dict, training: dict, params: dict) -> list[Change]:
     compile_config = _compile(config)
     holder, key, path = _loss_slot(compile_config, params.get("output"))
@@ -999,6 +1016,8 @@ UNITS: list[PatchUnit] = [
     _unit("set_from_logits", "compile", T("Set from_logits={from_logits} on the loss", "在损失函数上设置 from_logits={from_logits}"),
           {"from_logits": True, "activation": "linear", "output": None, "layer": None}, apply_set_from_logits,
           _logits_vs_output),
+    _unit("set_metrics", "compile", T("Track {metrics} instead of accuracy", "改为跟踪 {metrics}，不再用准确率"),
+          {"metrics": ["mae"]}, apply_set_metrics),
     _unit("switch_optimizer", "compile", T("Switch to {optimizer}", "改用 {optimizer}"),
           {"optimizer": "Adam", "learning_rate": None}, apply_switch_optimizer),
     _unit("set_learning_rate", "compile", T("Set the learning rate", "设置学习率"),
@@ -1030,6 +1049,19 @@ UNITS: list[PatchUnit] = [
                    "Lambda 层中的代码无法作为配置数据改写：请在训练代码中替换它")),
     _unit("check_labels", "training", T("Check the labels", "检查标签"), {}, None,
           manual=T("checking labels needs the data: do it by hand", "检查标签需要数据：请手动检查")),
+    _unit("same_preprocessing", "training",
+          T("Prepare evaluation data exactly like training data", "评估数据按与训练数据完全相同的方式预处理"), {}, None,
+          manual=T("data preparation lives in the training code, outside the model file: change it there "
+                   "(or move it into the model as Rescaling/Normalization layers)",
+                   "数据预处理写在训练代码里，不在模型文件中：请在代码中修改"
+                   "（或把它作为 Rescaling/Normalization 层放进模型）")),
+    _unit("guard_custom_loss", "compile",
+          T("Use the built-in loss, or clip before the log", "改用内置损失函数，或在取对数前裁剪"), {}, None,
+          manual=T("a hand-written loss is code, not config: replace it in the training code",
+                   "手写的损失函数是代码而不是配置：请在训练代码中替换")),
+    _unit("grow_model", "model", T("Give the model more capacity or more epochs", "增加模型容量或训练轮数"), {}, None,
+          manual=T("how much wider or longer depends on the task: change the layer sizes or epochs by hand",
+                   "加宽多少、训练多久取决于任务：请手动修改层的大小或训练轮数")),
 ]
 
 CATALOG: dict[str, PatchUnit] = {unit.id: unit for unit in UNITS}

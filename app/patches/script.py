@@ -801,6 +801,10 @@ class _Editor:
             else:
                 for change in loss:
                     self.refuse(change, _PER_OUTPUT)
+        for change in changes:
+            if change.path == "compile_config.metrics":
+                self.group(change, self.set_argument(call, "metrics", self.render.value(change.after),
+                                                     _COMPILE_POSITIONS))
         if optimizer:
             self.optimizer_changes(call, optimizer, compile_config.get("optimizer"))
 

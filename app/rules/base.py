@@ -71,6 +71,11 @@ class Context:
         hints = getattr(self.model, "code_hints", None) or {}
         return next((hints[name] for name in names if name in hints), None)
 
+    @property
+    def has_code(self) -> bool:
+        """Training code was read: the model's own, or joined with a model file."""
+        return self.model is not None and (self.model.format == "code" or self.model.code_path is not None)
+
     def symptom(self, symptom_id: str) -> list[Symptom]:
         return [s for s in self.symptoms if s.id == symptom_id]
 

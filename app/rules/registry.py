@@ -52,6 +52,11 @@ CAUSE_RULES: tuple[str, ...] = (
     "app.rules.causes.dense_bottleneck:DenseBottleneck",
     "app.rules.causes.overfitting_small_data:OverfittingSmallData",
     "app.rules.causes.unsafe_lambda_layer:UnsafeLambdaLayer",
+    "app.rules.causes.label_loss_mismatch:LabelLossMismatch",
+    "app.rules.causes.preprocessing_mismatch:PreprocessingMismatch",
+    "app.rules.causes.insufficient_capacity:InsufficientCapacity",
+    "app.rules.causes.numerically_unstable_loss:NumericallyUnstableLoss",
+    "app.rules.causes.accuracy_metric_on_regression:AccuracyMetricOnRegression",
 )
 
 

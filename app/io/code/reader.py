@@ -12,6 +12,7 @@ from app.core.errors import InputError
 from app.core.model import ModelSpec
 from app.core.run import FitSettings, Source
 from app.io import keras_config, summary_table
+from app.io.code.data_hints import data_flow_hints
 from app.io.code.evaluator import _plain
 from app.io.code.interpreter import _Interpreter, _is_255, _kw_node
 from app.io.code.limits import MAX_CODE_CHARS, TIME_BUDGET_S
@@ -72,6 +73,8 @@ def _collect_hints(tree: ast.AST, interpreter: _Interpreter) -> dict[str, Source
                 hit("preprocess_input", node)
             elif name in ("BatchNormalization",):
                 hit("batchnorm_layer", node)
+    for name, node in data_flow_hints(tree).items():
+        hit(name, node)
     return hints
 
 

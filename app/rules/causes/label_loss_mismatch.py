@@ -1,0 +1,157 @@
+"""``label_loss_mismatch``: labels encoded against the loss (real posts: one softmax unit,
+categorical crossentropy over one output, one-hot labels with the sparse loss, labels outside
+[0, 1] with binary crossentropy)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from app.core.diagnosis import Evidence, Fix
+from app.core.i18n import T
+from app.rules.base import CauseRule, Context, SymptomWeight, evidence
+from app.rules.causes.kl_divergence_misuse import first_negative_loss
+from app.rules.static import layer_call, layer_where
+
+CROSSENTROPY = {"binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+                "binary_focal_crossentropy", "categorical_focal_crossentropy"}
+# A softmax over one unit outputs 1.0 for every sample: nothing can be learned. A fact of the
+# model, not a guess.
+ONE_UNIT_SOFTMAX_WEIGHT = 0.9
+# Categorical crossentropy over one output is -y·log(1) = 0 after Keras normalizes the row:
+# the loss is 0 (or constant) whatever the weights.
+ONE_UNIT_CATEGORICAL_WEIGHT = 0.85
+# The code one-hot encodes labels (to_categorical) but compiles the sparse loss: Keras 2
+# broadcasts (N, C) against (N, C) logits silently in some versions, fails in others.
+ONE_HOT_WITH_SPARSE_WEIGHT = 0.6
+# A negative crossentropy: a target outside [0, 1] (labels 1..C with binary crossentropy).
+NEGATIVE_CROSSENTROPY_WEIGHT = 0.8
+# A negative loss without knowing the loss: labels outside [0, 1] are its most common reason
+# in the corpus (gh-keras-team-keras-8680 ...), KL divergence the other one.
+NEGATIVE_LOSS_ONLY_WEIGHT = 0.5
+NOT_CROSSENTROPY_WEIGHT = -0.8
+
+ONE_UNIT_SOFTMAX = T(
+    "the output `{layer}` is a softmax over 1 unit: it outputs 1.0 for every sample, so the loss "
+    "cannot fall and accuracy is the share of one class",
+    "输出层 `{layer}` 是只有 1 个单元的 softmax：对每个样本都输出 1.0，损失无法下降，准确率就是某一类的占比",
+)
+ONE_UNIT_CATEGORICAL = T(
+    "the loss is {loss} but the output `{layer}` has 1 unit: over a single output the loss is "
+    "the same whatever the weights (binary labels need binary_crossentropy)",
+    "损失函数是 {loss}，但输出层 `{layer}` 只有 1 个单元：单个输出上的该损失与权重无关，恒为常数"
+    "（二分类标签应使用 binary_crossentropy）",
+)
+ONE_HOT_WITH_SPARSE = T(
+    "the code one-hot encodes the labels (`{snippet}`) but the loss is sparse_categorical_crossentropy, "
+    "which expects integer class ids",
+    "代码把标签做了 one-hot 编码（`{snippet}`），但损失函数是 sparse_categorical_crossentropy，它需要整数类别编号",
+)
+NEGATIVE_CROSSENTROPY = T(
+    "{metric} goes negative ({value} at {axis} {at}) with {loss}: a crossentropy of labels in "
+    "[0, 1] never does, so some labels lie outside [0, 1]",
+    "使用 {loss} 时 {metric} 变成了负数（第 {at} {axis_zh}为 {value}）：标签在 [0, 1] 内时交叉熵不可能为负，"
+    "说明有标签超出了 [0, 1]",
+)
+NEGATIVE_LOSS = T(
+    "{metric} goes negative ({value} at {axis} {at}): a crossentropy never does unless labels lie "
+    "outside [0, 1] (class ids 1..C with binary crossentropy)",
+    "{metric} 变成了负数（第 {at} {axis_zh}为 {value}）：除非标签超出 [0, 1]（例如二元交叉熵配 1..C 的类别编号），"
+    "交叉熵不可能为负",
+)
+NOT_CROSSENTROPY = T("the loss is {loss}, not a crossentropy over class labels",
+                     "损失函数是 {loss}，不是基于类别标签的交叉熵")
+
+
+def _negative(ctx: Context, text, weight: float, **params) -> Evidence | None:
+    found = first_negative_loss(ctx)
+    if found is None:
+        return None
+    name, x, value, i = found
+    series = ctx.series(name)
+    axis = series.axis if series is not None else "epoch"
+    return evidence("symptom", "negative_loss", text, weight,
+                    where={"symptom": "negative_loss", "metric": name, "start": x, "end": x, "axis": axis},
+                    source=series.source_of(i) if series is not None else None,
+                    metric=name, value=value, at=x, axis=axis, axis_zh="轮" if axis == "epoch" else "步", **params)
+
+
+class LabelLossMismatch(CauseRule):
+    id = "label_loss_mismatch"
+    title = T("Labels encoded against the loss", "标签编码与损失函数不匹配")
+    explanation = T(
+        "Each crossentropy expects its own label encoding: categorical_crossentropy one-hot rows "
+        "and one softmax unit per class, sparse_categorical_crossentropy integer class ids, "
+        "binary_crossentropy labels in [0, 1] and one sigmoid unit per label. Mixed up, the loss "
+        "is computed on something else than the task: a softmax over one unit always answers 1.0, "
+        "a crossentropy over one output is constant, labels 1..C make binary crossentropy "
+        "negative. Training then sits at one class's share while the loss looks fine or odd.",
+        "每种交叉熵都要求特定的标签编码：categorical_crossentropy 需要 one-hot 行且每类一个 softmax 单元，"
+        "sparse_categorical_crossentropy 需要整数类别编号，binary_crossentropy 需要 [0, 1] 内的标签且每个标签一个 "
+        "sigmoid 单元。一旦混用，损失计算的就不是这个任务：单个单元的 softmax 永远输出 1.0，单个输出上的"
+        "交叉熵是常数，1..C 的标签会让二元交叉熵变成负数。训练于是停在某一类的占比上，而损失看起来正常或很奇怪。",
+    )
+    when_not = T(
+        "Silent when the output units, the loss and the label encoding seen in the code agree, "
+        "and for losses that are not crossentropies.",
+        "当输出单元数、损失函数与代码中的标签编码一致时，以及损失不是交叉熵时不报告。",
+    )
+    explains = (SymptomWeight("stuck_chance_accuracy", 0.3), SymptomWeight("plateau_no_learning", 0.3),
+                SymptomWeight("loss_collapse_zero", 0.2))
+
+    def decidable(self, ctx: Context) -> bool:
+        return ctx.model is not None and ctx.model.complete and ctx.model.loss is not None
+
+    def evaluate(self, ctx: Context) -> Iterator[Evidence]:
+        model = ctx.model
+        if not self.decidable(ctx):
+            negative = _negative(ctx, NEGATIVE_LOSS, NEGATIVE_LOSS_ONLY_WEIGHT)
+            if negative is not None:
+                yield negative
+            return
+        assert model is not None and model.loss is not None
+        loss = model.loss.name
+        layer = model.output_layer
+        params = {"layer": layer.name if layer else "?", "loss": loss}
+        if model.output_activation == "softmax" and model.output_units == 1:
+            yield evidence("static", "one_unit_softmax", ONE_UNIT_SOFTMAX, ONE_UNIT_SOFTMAX_WEIGHT,
+                           where=layer_where(layer), **params)
+            return
+        if loss not in CROSSENTROPY:
+            yield evidence("static", "not_crossentropy", NOT_CROSSENTROPY, NOT_CROSSENTROPY_WEIGHT, loss=loss)
+            return
+        if loss.startswith("categorical") and model.output_units == 1:
+            yield evidence("static", "one_unit_categorical", ONE_UNIT_CATEGORICAL, ONE_UNIT_CATEGORICAL_WEIGHT,
+                           where=layer_where(layer), **params)
+        one_hot = ctx.code_hint("to_categorical", "one_hot_labels")
+        if loss == "sparse_categorical_crossentropy" and one_hot is not None:
+            yield evidence("static", "one_hot_with_sparse_loss", ONE_HOT_WITH_SPARSE, ONE_HOT_WITH_SPARSE_WEIGHT,
+                           where={"setting": "code.labels"}, source=one_hot, snippet=one_hot.snippet or "")
+        negative = _negative(ctx, NEGATIVE_CROSSENTROPY, NEGATIVE_CROSSENTROPY_WEIGHT, loss=loss)
+        if negative is not None:
+            yield negative
+
+    def fixes(self, ctx: Context) -> list[Fix]:
+        model = ctx.model
+        layer = model.output_layer if model is not None else None
+        fixes = []
+        if model is not None and layer is not None and model.output_units == 1 and (
+                model.output_activation == "softmax" or (model.loss and model.loss.name.startswith("categorical"))):
+            fixes.append(Fix("set_output_activation",
+                             T("Set the output activation to {activation}", "将输出层激活函数改为 {activation}"),
+                             "safe", {"activation": "sigmoid", "layer": layer.name},
+                             layer_call(layer, activation="sigmoid")))
+            fixes.append(Fix("set_loss", T("Change the loss to {loss}", "将损失函数改为 {loss}"), "safe",
+                             {"loss": "binary_crossentropy"},
+                             'model.compile(loss="binary_crossentropy", optimizer=..., metrics=["accuracy"])'))
+        elif model is not None and model.loss is not None and model.loss.name == "sparse_categorical_crossentropy" \
+                and ctx.code_hint("to_categorical", "one_hot_labels") is not None:
+            fixes.append(Fix("set_loss", T("Change the loss to {loss}", "将损失函数改为 {loss}"), "safe",
+                             {"loss": "categorical_crossentropy"},
+                             'model.compile(loss="categorical_crossentropy", optimizer=..., metrics=["accuracy"])'))
+        fixes.append(Fix("check_labels", T("Encode the labels as the loss expects", "按损失函数的要求编码标签"),
+                         "manual", {},
+                         "# integer ids 0..C-1 -> sparse_categorical_crossentropy, C softmax units\n"
+                         "# one-hot rows -> categorical_crossentropy, C softmax units\n"
+                         "# 0/1 labels -> binary_crossentropy, 1 sigmoid unit\n"
+                         "print(np.unique(y_train))  # what the labels really are"))
+        return fixes
