@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from app.core.ids import SYMPTOMS
 from app.rules import registry
 from app.rules.base import CauseRule
 
@@ -26,7 +27,7 @@ def catalog(lang: str = "en") -> dict:
     return {
         "symptoms": [
             {"id": d.id, "title": d.title.render(lang), "description": d.description.render(lang)}
-            for d in registry.detectors()
+            for d in sorted(registry.detectors(), key=lambda d: SYMPTOMS.index(d.id))  # taxonomy order
         ],
         "causes": [
             {

@@ -13,10 +13,14 @@ from app.rules.engine import CaseDiagnosis as DiagnosedCase
 L = {
     "header": T("Diagnosis of {what}", "诊断：{what}"),
     "nothing": T("Nothing wrong found: the run trained as expected.", "未发现问题：训练按预期进行。"),
+    "undecided": T("Something is wrong, but no cause reaches the reporting threshold.",
+                   "存在问题，但没有任何原因达到报告阈值。"),
     "nothing_model": T("Nothing wrong found in the model's settings.", "模型设置中未发现问题。"),
     "curves": T("What the curves show:", "曲线显示："),
     "top": T("Most likely cause ({confidence}):", "最可能的原因（置信度 {confidence}）："),
     "other": T("Other possible causes:", "其他可能的原因："),
+    "possible": T("Possible causes (what was given cannot decide them; what would):",
+                  "可能的原因（现有输入无法确定；以下输入可以确定）："),
     "weak": T("Weaker candidates (below the reporting threshold {threshold}):",
               "较弱的候选（低于报告阈值 {threshold}）："),
     "why": T("Why:", "原因："),
@@ -90,7 +94,8 @@ def render_text(cases: list[DiagnosedCase], lang: str = "en", include_all: bool 
             lines.append("")
         reported = d.reported
         if not reported:
-            lines.append(_t("nothing" if d.runs else "nothing_model", lang))
+            troubled = any(s.id != "healthy" for s in d.symptoms)
+            lines.append(_t("undecided" if troubled else ("nothing" if d.runs else "nothing_model"), lang))
         else:
             lines.append(_t("top", lang, confidence=f"{reported[0].confidence:.2f}"))
             lines.extend(_finding_lines(reported[0], lang, detailed=True))
@@ -100,6 +105,14 @@ def render_text(cases: list[DiagnosedCase], lang: str = "en", include_all: bool 
                 for rank, finding in enumerate(reported[1:], start=2):
                     lines.append(f"  {rank}. ({finding.confidence:.2f})")
                     lines.extend(_finding_lines(finding, lang, detailed=False))
+        possible = d.possible
+        if possible and not include_all:
+            lines.append("")
+            lines.append(_t("possible", lang))
+            for finding in possible:
+                lines.append(f"  ({finding.confidence:.2f}) {finding.title.render(lang)}  [{finding.cause}]")
+                if finding.settle is not None:
+                    lines.extend(_wrap(finding.settle.render(lang), "      "))
         weak = [f for f in d.findings if not f.reported]
         if include_all and weak:
             lines.append("")
@@ -129,5 +142,7 @@ def render_json(cases: list[DiagnosedCase], inputs: list[dict[str, Any]], lang: 
         "healthy": all(d["healthy"] for d in per_case),
         "symptoms": [s for d in per_case for s in d["symptoms"]],
         "findings": [f.to_dict(lang) for f in findings],
+        "possible": [f.to_dict(lang) for f in sorted((f for item in cases for f in item.diagnosis.possible),
+                                                      key=lambda f: -f.confidence)],
         "diagnoses": per_case,
     }

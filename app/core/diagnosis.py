@@ -20,6 +20,9 @@ Applicability = Literal["safe", "review", "manual"]
 
 # Findings at or above this confidence are reported; weaker ones only with --all.
 REPORTING_THRESHOLD = 0.4
+# "Possible" causes: below the threshold, still worth naming with what would decide them.
+POSSIBLE_FLOOR = 0.15
+MAX_POSSIBLE = 3
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,14 @@ class Diagnosis:
         return [f for f in self.findings if f.confidence >= self.threshold]
 
     @property
+    def possible(self) -> list[Finding]:
+        """Causes below the reporting threshold that still fit what was seen, each saying what
+        would decide it: shown only when something is wrong, at most ``MAX_POSSIBLE``."""
+        if all(s.id == "healthy" for s in self.symptoms) and not self.reported:
+            return []
+        return [f for f in self.findings if POSSIBLE_FLOOR <= f.confidence < self.threshold][:MAX_POSSIBLE]
+
+    @property
     def healthy(self) -> bool:
         return all(s.id == "healthy" for s in self.symptoms) and not self.reported
 
@@ -184,6 +195,7 @@ class Diagnosis:
             "threshold": self.threshold,
             "symptoms": [s.to_dict(lang) for s in self.symptoms],
             "findings": [f.to_dict(lang) for f in findings],
+            "possible": [f.to_dict(lang) for f in self.possible],
             "not_checked": [n.to_dict(lang) for n in self.not_checked],
         }
 

@@ -27,7 +27,7 @@ _PREFIX = re.compile(
     r"|(?:>>>|\.\.\.|In \[\d*\]:|Out\[\d+\]:)\s*)")
 _KEY = re.compile(
     r"(?<![A-Za-z_])(epoch|step|steps|iter|iteration|iterations|batch|global_step|round)(?![A-Za-z_])"
-    r"\s*(?:no\.?|number|num)?\s*[:=#]?\s*[\[(]?\s*(\d+)\s*[\])]?(?:\s*(?:/|of)\s*(\d+)\s*[\])]?)?",
+    r"\s*(?:no\.?|number|num)?\s*[:=#]?\s*[\[(]?\s*(\d+)(?!\d|\.\d)\s*[\])]?(?:\s*(?:/|of)\s*(\d+)\s*[\])]?)?",
     re.I)
 # "0 epoch,  152  batch, ...": the number before the word.
 _KEY_AFTER = re.compile(r"(?<![\w.])(\d+)\s*(epoch|step|iter|iteration|batch)s?(?![A-Za-z_])(?!\s*[:=#]?\s*\d)", re.I)
@@ -40,7 +40,7 @@ _PAIR = re.compile(
     r"[ \t]*(?P<sep>[:=]|(?<=[A-Za-z0-9_])[ \t]+)[ \t]*"
     r"(?P<value>" + NUM + r")(?:\s*/\s*(?P<den>\d+))?(?P<pct>[ \t]*%)?(?![\w]|\.\d)", re.I)
 _DICT_PAIR = re.compile(r"['\"]([A-Za-z_][\w/.-]*)['\"]\s*:\s*(?:np\.float\d*\()?(" + NUM + ")", re.I)
-_CAFFE_NET = re.compile(r"(Test|Train) net output #\d+:\s*(\w+)\s*=\s*(" + NUM + ")", re.I)
+_CAFFE_NET = re.compile(r"(Test|Train) net output #\d+:\s*([\w/\-]+)\s*=\s*(" + NUM + ")", re.I)
 _SET_LABEL = re.compile(r"^\s*(train(?:ing)?|val(?:id|idation)?|dev|test(?:ing)?|eval(?:uation)?)"
                         r"(?:\s+set)?\s*[:\-]\s*", re.I)
 TIME = re.compile(r"\b\d+:\d\d(?::\d\d)?(?:\.\d+)?\b")
@@ -55,10 +55,11 @@ _VAL_WORDS = {"val", "valid", "validation", "dev", "eval", "evaluation", "vali"}
 _TEST_WORDS = {"test", "testing", "tst"}
 _FILLER = {"avg", "average", "mean", "running", "batch", "minibatch", "mini", "total", "overall",
            "current", "cur", "final", "epoch", "the", "set", "data", "model", "net", "on", "of",
-           "is", "was", "classification", "cls", "ave", "smoothed"}
+           "is", "was", "classification", "cls", "ave", "smoothed", "over"}
 _SYNONYMS = {"acc": "accuracy", "err": "error", "lr": "learning_rate", "learningrate": "learning_rate",
              "learning_rate": "learning_rate", "xent": "loss", "cross_entropy": "loss", "cost": "loss", "nll": "loss",
-             "crossentropy": "loss", "ppl": "perplexity"}
+             "crossentropy": "loss", "ppl": "perplexity", "accuracy_top_1": "accuracy", "accuracy_top1": "accuracy",
+             "top_1_accuracy": "accuracy", "top1_accuracy": "accuracy"}
 _PART_WORDS = {"d", "g", "gen", "disc", "reg", "kl", "ce", "bce", "mse", "l1", "l2", "rpn", "box", "bbox",
                "cls", "class", "mask", "recon", "content", "style", "adv", "perceptual", "aux"}
 _TIME_WORDS = {"time", "speed", "elapsed", "eta", "duration", "runtime"}
@@ -72,7 +73,11 @@ _NOT_METRICS = {"time", "eta", "elapsed", "speed", "samples", "examples", "sec",
                 "num", "no", "id", "seed", "size", "shape", "version", "batch_size", "data_time",
                 "lr_scale", "grad_scale", "max_mem", "memory_allocated", "num_tokens", "tokens_per_sec"}
 # A fastai results table: its header.
-TABLE_HEADER = re.compile(r"^\s*\|?\s*epoch\s*[\s|]+(?:[a-z_]+\s*[\s|]+)*[a-z_]+\s*\|?\s*$", re.I)
+TABLE_HEADER = re.compile(r"^\s*\|?\s*epoch\s*[\s|]+(?:[a-z_\-]+\s*[\s|]+)*[a-z_\-]+\s*\|?\s*$", re.I)
+# "Training loss (for 1 batch) at step 200: 3.1138": the name before the key, the value after.
+_NAME_AT_KEY = re.compile(
+    r"^(?P<name>[A-Za-z][A-Za-z_ \t]*?)\s*(?:\([^()]*\))?\s+(?:at|for|in|on|after)\s+"
+    r"(?P<key>(?:epoch|step|iteration|iter|batch)\s*\d+)\s*:\s*(?P<value>" + NUM + r")", re.I)
 
 def canonical(raw: str, labeled: bool = True) -> str | None:
     """The canonical metric name of a printed name, or None when it is not a metric.
@@ -201,6 +206,9 @@ def parse_line(seg: str) -> Line | None:
         out.caffe = kind
         out.pairs.append((("test_" if kind == "test" else "") + canon, caffe.group(2), to_float(caffe.group(3))))
         return out
+    at_key = _NAME_AT_KEY.match(seg)
+    if at_key:
+        seg = f"{at_key.group('key')} {at_key.group('name').strip()}: {at_key.group('value')}{seg[at_key.end():]}"
     rest = seg
     bracket = _BRACKET_KEY.match(seg)
     if bracket:

@@ -719,6 +719,10 @@ def apply_set_metrics(config: dict, training: dict, params: dict) -> list[Change
     keeping the other metrics."""
     compile_config = _compile(config)
     before = compile_config.get("metrics")
+    if isinstance(before, dict) or isinstance(before, list) and any(isinstance(m, (dict, list)) and
+                                                                   "class_name" not in m for m in before):
+        raise NotApplicable(T("the metrics are set per output: change them in model.compile(...) by hand",
+                              "指标是按输出分别设置的：请手动修改 model.compile(...)"))
     kept = [m for m in (before if isinstance(before, list) else [before] if before else [])
             if not (isinstance(m, str) and "acc" in m.lower())
             and not (isinstance(m, dict) and "acc" in str(m.get("class_name", "")).lower())]

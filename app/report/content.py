@@ -161,6 +161,17 @@ class CaseReport:
         return self.diagnosis.reported
 
     @property
+    def possible(self) -> list[Finding]:
+        return self.diagnosis.possible
+
+    @property
+    def nothing_label(self) -> str:
+        """The label key for an empty list of findings."""
+        if self.symptoms:
+            return "undecided"
+        return "nothing" if self.runs else "nothing_model"
+
+    @property
     def weaker(self) -> list[Finding]:
         return [f for f in self.diagnosis.findings if not f.reported]
 

@@ -177,9 +177,16 @@ def _case(w: _Writer, index: int, case: CaseReport, report: Report, images: dict
         w.add(f"<p>{e(label('no_symptoms', lang))}</p>")
     w.add(f"<h3>{e(label('findings', lang))}</h3>")
     if not case.findings:
-        w.add(f"<p>{e(label('nothing' if case.runs else 'nothing_model', lang))}</p>")
+        w.add(f"<p>{e(label(case.nothing_label, lang))}</p>")
     for rank, finding in enumerate(case.findings, start=1):
         _finding(w, rank, finding, lang, case.script_changes)
+    if case.possible and not report.include_all:
+        w.add(f"<h3>{e(label('possible', lang))}</h3>", "<ul>")
+        for finding in case.possible:
+            settle = f": {e(finding.settle.render(lang))}" if finding.settle is not None else ""
+            w.add(f"<li>{e(finding.title.render(lang))} <code>{e(finding.cause)}</code> "
+                  f"({finding.confidence:.2f}){settle}</li>")
+        w.add("</ul>")
     if report.include_all and case.weaker:
         w.add(f"<h3>{e(label('weaker', lang, threshold=case.diagnosis.threshold))}</h3>")
         for finding in case.weaker:

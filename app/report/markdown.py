@@ -143,9 +143,16 @@ def _case(case: CaseReport, lang: str, include_all: bool) -> list[str]:
     # Findings
     out += [f"### {label('findings', lang)}", ""]
     if not case.findings:
-        out += [label("nothing" if case.runs else "nothing_model", lang), ""]
+        out += [label(case.nothing_label, lang), ""]
     for rank, finding in enumerate(case.findings, start=1):
         out += _finding(rank, finding, lang, case.script_changes)
+    if case.possible and not include_all:
+        out += [f"### {escape_inline(label('possible', lang))}", ""]
+        for finding in case.possible:
+            settle = f": {finding.settle.render(lang)}" if finding.settle is not None else ""
+            out.append(f"- {escape_inline(finding.title.render(lang))} {code_span(finding.cause)} "
+                       f"({finding.confidence:.2f}){escape_inline(settle)}")
+        out.append("")
     if include_all and case.weaker:
         out += [f"### {escape_inline(label('weaker', lang, threshold=case.diagnosis.threshold))}", ""]
         for finding in case.weaker:

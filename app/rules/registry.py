@@ -20,8 +20,8 @@ SYMPTOM_DETECTORS: tuple[str, ...] = (
     "app.rules.symptoms.val_stuck_train_improves:ValStuckTrainImproves",
     "app.rules.symptoms.eval_mismatch:EvalMismatch",
     "app.rules.symptoms.loss_collapse_zero:LossCollapseZero",
-    "app.rules.symptoms.overfitting:Overfitting",
     "app.rules.symptoms.oscillation:Oscillation",
+    "app.rules.symptoms.overfitting:Overfitting",  # after oscillation and val_stuck: it defers to them
     "app.rules.symptoms.plateau_no_learning:PlateauNoLearning",
     "app.rules.symptoms.slow_convergence:SlowConvergence",
     "app.rules.symptoms.healthy:Healthy",

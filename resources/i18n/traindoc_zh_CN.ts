@@ -35,34 +35,34 @@
 <context>
     <name>CurvePanel</name>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="242"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="199"/>
         <source>Loss</source>
         <translation>损失</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="242"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="199"/>
         <source>Accuracy and other metrics</source>
         <translation>准确率及其他指标</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="243"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="200"/>
         <source>Learning rate</source>
         <translation>学习率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="246"/>
-        <location filename="../../app/gui/plots/curve_panel.py" line="430"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="203"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="428"/>
         <source>epoch</source>
         <translation>轮次</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="246"/>
-        <location filename="../../app/gui/plots/curve_panel.py" line="430"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="203"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="428"/>
         <source>step</source>
         <translation>步</translation>
     </message>
     <message>
-        <location filename="../../app/gui/plots/curve_panel.py" line="378"/>
+        <location filename="../../app/gui/plots/curve_panel.py" line="335"/>
         <source>selected</source>
         <translation>已选</translation>
     </message>
@@ -105,15 +105,20 @@
         <source>No cause reaches the reporting threshold.</source>
         <translation>没有原因达到报告阈值。</translation>
     </message>
+    <message>
+        <location filename="../../app/gui/views/findings_view.py" line="122"/>
+        <source>Possible causes (what was given cannot decide them)</source>
+        <translation>可能的原因（现有输入无法确定）</translation>
+    </message>
     <message numerus="yes">
-        <location filename="../../app/gui/views/findings_view.py" line="125"/>
+        <location filename="../../app/gui/views/findings_view.py" line="137"/>
         <source>%n likely cause(s) found.</source>
         <translation>
             <numerusform>发现 %n 个可能原因。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="205"/>
+        <location filename="../../app/gui/views/findings_view.py" line="218"/>
         <source>Fixes</source>
         <translation>修复</translation>
     </message>

@@ -231,8 +231,9 @@ def test_open_recent_lists_a_file_opened_before_and_reopens_it(qtbot, window, se
     with qtbot.waitSignal(later.session.diagnosis_ready, timeout=30_000) as blocker:
         qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(entry).center())
     assert [run.paths for run in later.session.runs] == [[str(log)]]
+    # From the log alone the cause is possible, not reported (it takes the model to decide).
     assert any(f.cause == "final_activation_mismatch" for case in blocker.args[0]
-               for f in case.diagnosis.reported)
+               for f in case.diagnosis.possible)
     assert later.curves.curve("loss") is not None
     _close(later)
 

@@ -33,7 +33,8 @@ from app.rules.causes.no_shuffle_sorted_data import NoShuffleSortedData
 from app.rules.causes.overfitting_small_data import OverfittingSmallData
 from app.rules.causes.unnormalized_inputs import UnnormalizedInputs
 from app.rules.causes.unsafe_lambda_layer import UnsafeLambdaLayer
-from app.rules.engine import ABSENT_SYMPTOMS_WEIGHT, SYMPTOM_ONLY_CAP, UNSUPPORTED_BY_MODEL, detect_symptoms, \
+from app.rules.engine import ABSENT_SYMPTOMS_WEIGHT, OWN_CURVES_CAP, SYMPTOM_ONLY_CAP, UNSUPPORTED_BY_MODEL, \
+    detect_symptoms, \
     evaluate_rule, merge_settings
 
 ALL_RULES = [BatchnormTrainInferenceMismatch, BatchnormSmallBatch, UnnormalizedInputs, ActivationOnInput,
@@ -510,7 +511,7 @@ def test_class_imbalance_from_accuracy_frozen_above_chance():
     assert "accuracy_frozen_above_chance" in codes(finding)
     item = next(e for e in finding.evidence if e.code == "accuracy_frozen_above_chance")
     assert item.params["level"] == 0.88 and item.params["chance"] == 0.5
-    assert REPORTING_THRESHOLD <= finding.confidence <= SYMPTOM_ONLY_CAP
+    assert REPORTING_THRESHOLD <= finding.confidence <= OWN_CURVES_CAP  # its own reading of the curve
     # A rule's own curve evidence is curve evidence: capped, with what would settle it.
     assert finding.settle is not None and "label counts" in finding.settle.en
 

@@ -20,7 +20,7 @@ from app.rules.causes.insufficient_capacity import InsufficientCapacity
 from app.rules.causes.label_loss_mismatch import LabelLossMismatch
 from app.rules.causes.numerically_unstable_loss import NumericallyUnstableLoss
 from app.rules.causes.preprocessing_mismatch import PreprocessingMismatch
-from app.rules.engine import SYMPTOM_ONLY_CAP, detect_symptoms, diagnose, evaluate_rule
+from app.rules.engine import OWN_CURVES_CAP, SYMPTOM_ONLY_CAP, detect_symptoms, diagnose, evaluate_rule
 from tests.unit.test_patches import _doc
 
 HEAD = """
@@ -107,7 +107,7 @@ def test_negative_loss_in_a_log_alone_is_capped_and_says_what_settles_it():
     log = run(loss=[0.9, -1.2, -3.5, -7.9, -12.0, -15.2], accuracy=[0.31, 0.33, 0.33, 0.33, 0.33, 0.33])
     found = finding(LabelLossMismatch, None, log)
     assert "negative_loss" in codes(found)
-    assert found.confidence <= SYMPTOM_ONLY_CAP and found.settle is not None
+    assert found.confidence <= OWN_CURVES_CAP and found.settle is not None
 
 
 # ------------------------------------------------------------------ preprocessing_mismatch
@@ -193,7 +193,7 @@ def test_accuracy_on_a_regression_is_reported_with_the_metric_patch():
 
 def test_from_the_log_alone_accuracy_near_zero_beside_mae_is_enough():
     found = finding(AccuracyMetricOnRegression, None, run(**NEAR_ZERO_LOG))
-    assert found.confidence >= REPORTING_THRESHOLD and found.confidence <= SYMPTOM_ONLY_CAP
+    assert REPORTING_THRESHOLD <= found.confidence <= OWN_CURVES_CAP
     # A classifier early on (accuracy low, no regression metric) is not a regression.
     assert finding(AccuracyMetricOnRegression, None, run(loss=[4.6, 4.5, 4.3], accuracy=[0.01, 0.02, 0.03])) is None
 

@@ -31,7 +31,7 @@ from app.rules.causes.learning_rate_too_low import LearningRateTooLow
 from app.rules.causes.missing_bias import MissingBias
 from app.rules.causes.sgd_without_momentum import SgdWithoutMomentum
 from app.rules.causes.vanishing_gradients import VanishingGradients
-from app.rules.engine import ABSENT_SYMPTOMS_WEIGHT, SYMPTOM_ONLY_CAP, detect_symptoms, evaluate_rule
+from app.rules.engine import ABSENT_SYMPTOMS_WEIGHT, OWN_CURVES_CAP, SYMPTOM_ONLY_CAP, detect_symptoms, evaluate_rule
 
 ALL_RULES = [LearningRateTooHigh, LearningRateTooLow, AdamEpsilonTooSmall, ExplodingGradients,
              VanishingGradients, DeadRelu, BadInitialization, MissingBias, BiasRegularized,
@@ -735,7 +735,7 @@ def test_kl_from_symptoms_alone_is_capped_and_negative_loss_speaks_alone():
     finding, _ = diagnose(KlDivergenceMisuse, None, negative_kl_run())
     # The rule's own curve evidence, without a model: capped, saying what would settle it.
     assert "negative_loss" in codes(finding) and finding.settle is not None
-    assert finding.confidence <= SYMPTOM_ONLY_CAP
+    assert finding.confidence <= OWN_CURVES_CAP
 
 
 def test_negative_loss_is_a_symptom_seen_not_an_absent_one():

@@ -14,7 +14,7 @@ import pytest
 
 from app.core.run import Source
 from app.io.load import load_paths
-from app.rules.engine import diagnose_all
+from app.rules.engine import SYMPTOM_ONLY_CAP, diagnose_all
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 RUNS = FIXTURES / "runs"
@@ -98,13 +98,13 @@ def test_seed002_log_alone_yields_eval_mismatch_and_val_stuck(tmp_path):
     assert {"eval_mismatch", "val_stuck_train_improves"} <= symptoms
     mismatch = next(s for s in diagnosis.symptoms if s.id == "eval_mismatch")
     assert "0.5009" in mismatch.describe("en") and "0.9548" in mismatch.describe("en")
-    # Without a model (a summary table shows no loss) the cause is named, capped, with what
-    # would settle it; batchnorm_train_inference_mismatch and dense_bottleneck, which the
-    # summary table does show, rank with it.
-    reported = {f.cause: f for f in diagnosis.reported}
-    softmax_bce = reported["softmax_with_binary_crossentropy"]
-    assert softmax_bce.settle is not None and softmax_bce.confidence <= 0.6
-    assert "batchnorm_train_inference_mismatch" in reported
+    # Without a model (a summary table shows no loss) the cause is only possible: below the
+    # reporting threshold, with what would settle it; batchnorm_train_inference_mismatch,
+    # which the summary table does show, is reported.
+    possible = {f.cause: f for f in diagnosis.findings if not f.reported}
+    softmax_bce = possible["softmax_with_binary_crossentropy"]
+    assert softmax_bce.settle is not None and softmax_bce.confidence <= SYMPTOM_ONLY_CAP
+    assert "batchnorm_train_inference_mismatch" in {f.cause for f in diagnosis.reported}
 
 
 def test_seed002_whole_post_gives_the_cause_from_its_code_with_the_curves():
@@ -196,6 +196,9 @@ KNOWN_MISSES_WITHOUT_CODE = {
                              "batchnorm_small_batch cannot be told from a train/inference mismatch",
     "no_shuffle_sorted_mlp": "shuffle=False and the sorted labels are in the code; the log shows a "
                              "skewed curve that reads as class_imbalance",
+    "label_error_mlp": "the training set size is in the code, not in a CSV log: without it "
+                       "overfitting_small_data is only possible (symptom evidence alone stays below the "
+                       "threshold), and the shuffled labels are outside any file",
 }
 
 

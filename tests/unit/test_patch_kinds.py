@@ -250,6 +250,14 @@ def _loss(name):
     return check
 
 
+def _metrics(names):
+    def check(model):
+        compiled = model.get_compile_config()["metrics"]
+        assert [m if isinstance(m, str) else m.get("config", {}).get("name") for m in compiled] == names
+
+    return check
+
+
 def _from_logits(model):
     loss = model.loss
     assert type(loss).__name__ == "CategoricalCrossentropy" and loss.get_config()["from_logits"] is True
@@ -321,6 +329,7 @@ CASES = [
     KindCase("set_loss-h5", "set_loss", {"loss": "binary_crossentropy"}, "mse_sigmoid_lstm/model.h5",
              _loss("binary_crossentropy")),
     KindCase("set_from_logits", "set_from_logits", {}, "seed004_relu_cce_nan/model.keras", _from_logits),
+    KindCase("set_metrics", "set_metrics", {"metrics": ["mae"]}, "healthy_mlp/model.keras", _metrics(["mae"])),
     KindCase("switch_optimizer", "switch_optimizer", {"optimizer": "Adam", "learning_rate": 1e-3},
              "sgd_no_momentum_mlp/model.keras", _adam_instead_of_sgd),
     KindCase("set_learning_rate", "set_learning_rate", {"factor": 0.1}, "lr_high_sgd_mlp/model.keras",
@@ -347,7 +356,9 @@ TRAINING_KINDS = {
                            {"callbacks": [{"class_name": "EarlyStopping", "config": {
                                "monitor": "val_loss", "patience": 3, "restore_best_weights": True}}]}),
 }
-MANUAL_KINDS = {"replace_lambda": "Lambda", "check_labels": "needs the data"}
+MANUAL_KINDS = {"replace_lambda": "Lambda", "check_labels": "needs the data",
+                "same_preprocessing": "training code", "guard_custom_loss": "hand-written loss",
+                "grow_model": "depends on the task"}
 
 
 def _fill_learning_rate_case() -> None:

@@ -90,6 +90,8 @@ def check_reread(result, script, original_text: str) -> None:
             flag = (want.get("config") or {}).get("from_logits", False) if isinstance(want, dict) else False
             got = (new_loss.get("config") or {}).get("from_logits", False) if isinstance(new_loss, dict) else False
             assert flag == got
+        elif change.target == "compile" and change.path == "compile_config.metrics":
+            assert patched.compile_config["metrics"] == expected.compile_config["metrics"]
         elif change.target == "compile":
             new = patched.compile_config["optimizer"]
             want = expected.compile_config["optimizer"]

@@ -118,14 +118,27 @@ class FindingsPanel(QWidget):
                 item = QTreeWidgetItem([text, ""])
                 item.setForeground(0, QBrush(QColor("#2e7d32")))
                 self.tree.addTopLevelItem(item)
+            if d.possible:
+                group = QTreeWidgetItem([self.tr("Possible causes (what was given cannot decide them)"), ""])
+                group.setFirstColumnSpanned(True)
+                _bold(group)
+                self.tree.addTopLevelItem(group)
+                for finding in d.possible:
+                    item = self._finding_item(None, finding)
+                    item.setForeground(0, QBrush(QColor("#6d6d6d")))
+                    if finding.settle is not None:
+                        item.setToolTip(0, finding.settle.render(self.lang))
+                    group.addChild(item)
+                group.setExpanded(True)
         first = self._first_finding_item()
         if first is not None:
             first.setExpanded(True)
             self.tree.setCurrentItem(first)
         self.summary.setText(plural_forms(self.tr("%n likely cause(s) found.", "", reported_total)))
 
-    def _finding_item(self, rank: int, finding: Finding) -> QTreeWidgetItem:
-        item = QTreeWidgetItem([f"{rank}. {finding.title.render(self.lang)}  [{finding.cause}]",
+    def _finding_item(self, rank: int | None, finding: Finding) -> QTreeWidgetItem:
+        prefix = f"{rank}. " if rank is not None else ""
+        item = QTreeWidgetItem([f"{prefix}{finding.title.render(self.lang)}  [{finding.cause}]",
                                 f"{finding.confidence:.2f}"])
         item.setData(0, ROLE, ("finding", finding))
         _bold(item)

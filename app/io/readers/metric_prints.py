@@ -83,6 +83,9 @@ class _RunState:
     last_epoch: int | None = None
     last_step: int | None = None
     step_offset: int = 0
+    step_gap: int = 1  # the last difference between two printed steps
+    epoch_marker: bool = False  # a key-only epoch line ("Start of epoch 1") since the last step
+    epoch_context: bool = False  # the prints have key-only epoch lines at all
     epochs_planned: int | None = None
     records: int = 0
     too_many: bool = False
@@ -226,6 +229,7 @@ class _Parser:
         self.open_pairs = False  # the open key already got pairs on its own line
         self.last_record: tuple[str, int] | None = None  # axis, x of the last record
         self.table: list[str] | None = None  # fastai header columns
+        self.bare: tuple[array, array] = (array("d"), array("q"))  # lines holding one number only
         self.fractional_epochs: dict[float, int] = {}
         self.skipped = 0
         self.lineno = 0
@@ -262,12 +266,16 @@ class _Parser:
         seg = clean(raw)
         if not seg.strip():
             return
+        if _BARE_NUMBER.fullmatch(seg):
+            self.bare[0].append(to_float(seg))
+            self.bare[1].append(lineno)
+            return
         if self.table is not None:
             if self._table_row(seg, lineno):
                 return
             self.table = None
         if TABLE_HEADER.match(seg):
-            columns = [c for c in re.split(r"[\s|]+", seg.strip().lower()) if c]
+            columns = _table_columns(seg)
             if len(columns) >= 2 and any(canonical(c) for c in columns[1:]):
                 self.table = columns
                 self._new_run() if self.run is not None and (self.run.epochs or self.run.steps) else None
@@ -385,6 +393,8 @@ class _Parser:
     def _table_row(self, seg: str, lineno: int) -> bool:
         cells = [c for c in re.split(r"[\s|]+", seg.strip()) if c]
         columns = self.table or []
+        if cells and all(set(c) <= {".", "…"} for c in cells):
+            return True  # "...   ...   ..." where the poster cut rows out
         if len(cells) != len(columns) or not cells[0].isdigit():
             return False
         run = self._current()
@@ -415,12 +425,14 @@ class _Parser:
             self._take_dict(run, parsed, lineno)
             return
         if parsed.caffe is not None:
-            if self.last_record is None:
+            where = self.last_record or (self.open_key[:2] if self.open_key else None)
+            if where is None:
                 self.skipped += 1
                 return
-            axis, x = self.last_record
+            axis, x = where  # "Iteration 18000, Testing net (#0)" opens the test outputs
             for name, raw, value in parsed.pairs:
                 run.add(axis, name, raw, x, value, lineno)
+            run.records += 1
             return
         if parsed.epoch is None and parsed.step is None:
             self._keyless(run, parsed, lineno)
@@ -446,14 +458,22 @@ class _Parser:
                 run.last_epoch = epoch
                 if parsed.epoch_total and run.epochs_planned is None:
                     run.epochs_planned = parsed.epoch_total
+            elif run.last_step is not None and parsed.step < run.last_step and run.epoch_marker:
+                # "Start of epoch 2" then steps from 0 again: the same run, steps continued.
+                run.step_offset += run.last_step + run.step_gap
             elif run.last_step is not None and parsed.step + run.step_offset < run.last_step \
                     and run.step_offset == 0 and parsed.step < run.last_step:
                 run = self._new_run()
+            if run.last_step is not None and parsed.step > run.last_step:
+                run.step_gap = parsed.step - run.last_step
             x = parsed.step + run.step_offset
             run.last_step = parsed.step
+            run.epoch_marker = False
         if not parsed.pairs:
             self.open_key = (axis, x, lineno)
             self.open_pairs = False
+            if axis == "epoch":
+                run.epoch_marker = run.epoch_context = True
             return
         for name, raw, value in parsed.pairs:
             run.add(axis, name, raw, x, value, lineno)
@@ -469,6 +489,14 @@ class _Parser:
             self.skipped += 1
             return
         open_key = self.open_key
+        if open_key is not None and open_key[0] == "step" and self.open_pairs and run.epoch_context \
+                and run.last_epoch is not None and parsed.label != "test":
+            # "Start of epoch 1", step lines with their own values, then "Validation acc: 0.91":
+            # an epoch result, not a continuation of the last step line.
+            for name, raw, value in pairs:
+                run.add("epoch", name, raw, run.last_epoch, value, lineno)
+            run.records += 1
+            return
         if open_key is not None and lineno - open_key[2] <= 6 and not parsed.label == "test":
             axis, x, _ = open_key
             for name, raw, value in pairs:
@@ -516,8 +544,25 @@ class _Parser:
     def runs_out(self) -> list[Run]:
         kept = [state for state in self.runs if _is_training(state)]
         base = run_name(self.label)
+        if not kept and self.bare_numbers_only():
+            return [self._bare_run(base)]
         return [self._build(state, base if len(kept) == 1 else f"{base} #{index}")
                 for index, state in enumerate(kept, 1)]
+
+    def bare_numbers_only(self) -> bool:
+        """Most lines are one number each (a printed list of losses, nothing else)."""
+        count = len(self.bare[0])
+        return count >= MIN_BARE_NUMBERS and count >= BARE_SHARE * (count + self.skipped)
+
+    def _bare_run(self, name: str) -> Run:
+        run = Run(name=name, format=ID, paths=[self.label])
+        y = np.frombuffer(self.bare[0], dtype=np.float64).copy()
+        lines = np.frombuffer(self.bare[1], dtype=np.int64)
+        run.add_series(Series(name="loss", axis="step", x=np.arange(1, y.size + 1), y=y, raw_name="(one number per line)",
+                              source_path=self.label, source_lines=lines))
+        run.warnings.append(f"the text is {y.size} numbers, one per line, with no names: read as the loss, "
+                            "one value per printed line (step 1, 2, ...)")
+        return run
 
     def _build(self, state: _RunState, name: str) -> Run:
         run = Run(name=name, format=ID, paths=[self.label])
@@ -560,6 +605,17 @@ class _Parser:
         if self.skipped:
             run.warnings.append(f"{self.skipped} line(s) without metric values skipped")
         return run
+
+
+def _table_columns(header: str) -> list[str]:
+    """The column names of a results table. In a fastai table (``train_loss valid_loss
+    accuracy``) the metric columns are computed on the validation set: they get ``val_``."""
+    columns = [c.replace("-", "_") for c in re.split(r"[\s|]+", header.strip().lower()) if c]
+    fastai = "train_loss" in columns and any(c.startswith("valid") for c in columns)
+    if fastai:
+        columns = [c if i == 0 or "loss" in c or c.startswith(("train", "valid", "val_")) or c == "time"
+                   else "valid_" + c for i, c in enumerate(columns)]
+    return columns
 
 
 def _parse_columns(rows: list[tuple[str, ...]], groups: list[int]) -> list[np.ndarray] | None:
@@ -630,9 +686,21 @@ def _is_training(state: _RunState) -> bool:
 # ------------------------------------------------------------------------------ reading
 
 
+BARE_SCORE = 0.35  # below every reader that finds names
+
+
+def _bare_lines(text: str) -> bool:
+    parser = _Parser("<head>")
+    lines = text.split("\n")[:3000]
+    parser.feed_block("\n".join(lines), lines, 0)
+    return parser.bare_numbers_only()
+
+
 def _record_lines(text: str) -> int:
     """How many records of a loss- or accuracy-like metric the first lines of ``text`` hold."""
     parser = _Parser("<head>")
+    if _LOG_HISTORY.search(text[:20000]):
+        text = one_line_objects(text)
     lines = text.split("\n")[:3000]
     parser.feed_block("\n".join(lines), lines, 0)
     return sum(state.records for state in parser.runs if _is_training(state))
@@ -651,7 +719,7 @@ def identify(probe: Probe) -> float:
     try:
         records = _record_lines(text)
         if records < 2:
-            return 0.0
+            return BARE_SCORE if _bare_lines(text) else 0.0
         if _KERAS_HEADER.search(text) and _KERAS_BAR.search(text):
             return 0.3
         return 0.6
@@ -678,15 +746,45 @@ def read(source: TextSource, progress: Progress = NO_PROGRESS) -> list[Run]:
     return runs
 
 
+_BARE_NUMBER = re.compile(r"\s*[-+]?(?:nan|inf|\d+\.\d*(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|\.\d+)\s*", re.I)
+MIN_BARE_NUMBERS = 5
+BARE_SHARE = 0.9
+_FLAT_OBJECT = re.compile(r"\{[^{}]*\}")
+_LOG_HISTORY = re.compile(r"[\"']log_history[\"']\s*:")
+
+
+def one_line_objects(text: str) -> str:
+    """Each flat ``{...}`` of a pretty-printed JSON (or Python dict) record on one line, the
+    line ends it held moved after it, so line numbers stay those of the file: a Hugging Face
+    ``trainer_state.json``, whole or cut off, reads as its ``log_history`` records."""
+    def join(match: re.Match) -> str:
+        body = match.group(0)
+        return body.replace("\n", " ") + "\n" * body.count("\n")
+    return _FLAT_OBJECT.sub(join, text)
+
+
 def _read_into(parser: "_Parser", source: TextSource, progress: Progress) -> None:
     total = max(1, source.size)
     done = 0
     carry = ""
     lineno = 0
+    objects = None
     for chunk in source.chunks(CHUNK_CHARS):
         check_cancelled(progress)
         done += len(chunk)
         text = carry + chunk
+        if objects is None:
+            objects = bool(_LOG_HISTORY.search(text[:20000]))
+        if objects:
+            end = text.rfind("}")
+            cut = text.find("\n", end) if end >= 0 else -1
+            if cut < 0:
+                cut = text.rfind("\n")
+            body, carry = (text[:cut], text[cut + 1:]) if cut >= 0 else ("", text)
+            if body:
+                lineno = parser.feed_block(one_line_objects(body), None, lineno)
+            progress.report(min(1.0, done / total), "reading training prints")
+            continue
         cut = text.rfind("\n")
         body, carry = (text[:cut], text[cut + 1:]) if cut >= 0 else ("", text)
         if len(carry) > MAX_LINE * 4:

@@ -22,7 +22,9 @@ MIN_EPOCHS = 3
 # A loss that fell this much overall has fit something: with accuracy still poor the loss is
 # not measuring the task (a loss/label problem), not a small model.
 MAX_TOTAL_DROP = 0.9
-POOR_AND_IMPROVING_WEIGHT = 0.45
+# From the log alone this stays "possible": on the corpus it fired on 3 of 39 healthy runs
+# (short tutorial runs on hard tasks) against 1 of 2 runs labeled with this cause.
+POOR_AND_IMPROVING_WEIGHT = 0.35
 # Fewer trainable weights than this cannot hold much of any task seen in the corpus.
 TINY_MODEL_PARAMS = 1000
 TINY_MODEL_WEIGHT = 0.4

@@ -108,7 +108,8 @@ class OverfittingSmallData(CauseRule):
         "当每个样本对应的可训练参数少于 1 个且模型已有正则化时不报告；"
         "不知道样本数时只看过拟合曲线以及模型是否缺少正则化。",
     )
-    explains = (SymptomWeight("overfitting", 0.45),)
+    # Memorizing a small set also shows as validation at chance while training improves.
+    explains = (SymptomWeight("overfitting", 0.45), SymptomWeight("val_stuck_train_improves", 0.3))
     settle = T(
         "The number of training samples (a log line such as \"Train on N samples\", or the code) "
         "with the model file would settle it.",

@@ -1,0 +1,31 @@
+# Written for the TrainDoc corpus from the facts in meta.json (not the author's code).
+import numpy as np
+from tensorflow import keras
+from tensorflow.keras import layers
+
+
+def build_model():
+    model = keras.Sequential([
+        keras.Input(shape=(160, 160, 3)),
+        layers.Reshape((160, 160, 3)),
+        layers.Conv2D(2, (3, 3), activation="relu"),
+        layers.MaxPooling2D((2, 2)),
+        layers.Dense(10, activation="selu"),
+        layers.Conv2D(2, (3, 3), activation="swish"),
+        layers.MaxPooling2D((2, 2)),
+        layers.Flatten(),
+        layers.Dense(30, activation="softmax"),
+        layers.Dropout(0.2),
+    ])
+    model.compile(optimizer="adam",
+                  loss=keras.losses.SparseCategoricalCrossentropy(),
+                  metrics=["accuracy"])
+    return model
+
+
+if __name__ == "__main__":
+    data = np.load("data.npz")  # cats vs dogs, 160x160 RGB, raw 0-255 pixels, labels 0/1
+    model = build_model()
+    # the source feeds batches of 32 with random flips and rotations applied in the data pipeline
+    model.fit(data["x_train"], data["y_train"], batch_size=32, epochs=20,
+              validation_data=(data["x_val"], data["y_val"]))
