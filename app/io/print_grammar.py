@@ -31,6 +31,8 @@ _KEY = re.compile(
     re.I)
 # "0 epoch,  152  batch, ...": the number before the word.
 _KEY_AFTER = re.compile(r"(?<![\w.])(\d+)\s*(epoch|step|iter|iteration|batch)s?(?![A-Za-z_])(?!\s*[:=#]?\s*\d)", re.I)
+# "200/ 2983 batches" (PyTorch's word-language-model example): step 200 of 2983.
+_FRACTION_KEY = re.compile(r"(?<![\w.])(\d+)\s*/\s*(\d+)\s*(?:batch|step|iter|iteration)(?:es|s)?(?![A-Za-z_])", re.I)
 # "409 [D loss: nan, acc: 50.00%] [G loss: ...]": a line that starts with its iteration.
 _LEADING_KEY = re.compile(r"^\s*(\d+)(?=\s*[\[:,|]|\s+[A-Za-z])")
 _BRACKET_KEY = re.compile(r"^\s*\[\s*(\d+)\s*,\s*(\d+)\s*\]")  # "[1,  2000] loss: 2.190"
@@ -237,6 +239,11 @@ def parse_line(seg: str) -> Line | None:
             last = key.end()
         pieces.append(seg[last:])
         rest = " ".join(pieces)
+        if out.step is None:
+            fraction = _FRACTION_KEY.search(rest)
+            if fraction:
+                out.step, out.step_total = int(fraction.group(1)), int(fraction.group(2))
+                rest = rest[:fraction.start()] + " " + rest[fraction.end():]
         if out.epoch is None or out.step is None:
             rest = _keys_after(out, rest)
         if out.epoch is None and out.step is None:

@@ -31,6 +31,7 @@ class Task:
     basis: str  # how it was decided, for evidence sentences
     majority_share: float | None = None  # when class shares are known
     basis_zh: str = ""  # the same in Chinese
+    uniform_loss: str | None = None  # the loss series that sits at ln C (uniform predictions)
 
     @property
     def is_classification(self) -> bool:
@@ -85,6 +86,8 @@ def _from_metrics(run: Run) -> Task | None:
         return Task("binary", 2, 0.5, "binary_accuracy metric", basis_zh="binary_accuracy 指标")
     loss = run.series("loss", "epoch") or run.series("loss", "step")
     accuracy = run.series("accuracy", "epoch") or run.series("val_accuracy", "epoch")
+    if accuracy is None and not any("accuracy" in n for n in names):
+        return _from_uniform_loss(run)
     if loss is None or accuracy is None:
         return None
     finite = loss.y[np.isfinite(loss.y)]
@@ -99,6 +102,38 @@ def _from_metrics(run: Run) -> Task | None:
             return Task("multiclass" if classes > 2 else "binary", classes, 1.0 / classes,
                         f"loss near ln({classes}) = {math.log(classes):.3f} with accuracy near 1/{classes}",
                         basis_zh=f"损失接近 ln({classes}) = {math.log(classes):.3f}、准确率接近 1/{classes}")
+    return None
+
+
+# A crossentropy of uniform predictions over C classes is ln C. A loss that stays within
+# UNIFORM_TOLERANCE of ln C over the whole run (spread within UNIFORM_SPREAD) names C even
+# when no accuracy is printed: on the corpus, 3 runs labeled stuck at chance print only such a
+# loss (2.30-2.31 = ln 10 twice, 1.386 = ln 4) and no healthy run stays near any ln C.
+UNIFORM_TOLERANCE = 0.01
+UNIFORM_SPREAD = 0.03
+UNIFORM_MIN_POINTS = 5
+UNIFORM_MAX_CLASSES = 100
+
+
+def _from_uniform_loss(run: Run) -> Task | None:
+    for name in ("loss", "val_loss"):
+        series = run.series(name, "epoch") or run.series(name, "step")
+        if series is None:
+            continue
+        y = series.y[np.isfinite(series.y)]
+        if y.size < UNIFORM_MIN_POINTS:
+            continue
+        level = float(np.median(y))
+        if not 0 < level <= math.log(UNIFORM_MAX_CLASSES) * 1.1 \
+                or (float(np.max(y)) - float(np.min(y))) / level > UNIFORM_SPREAD:
+            continue
+        classes = int(round(math.exp(level)))
+        if not 2 <= classes <= UNIFORM_MAX_CLASSES or abs(level - math.log(classes)) > UNIFORM_TOLERANCE * math.log(classes):
+            continue
+        return Task("multiclass" if classes > 2 else "binary", classes, 1.0 / classes,
+                    f"{name} staying at ln({classes}) = {math.log(classes):.3f}, the loss of uniform predictions",
+                    basis_zh=f"{name} 一直停在 ln({classes}) = {math.log(classes):.3f}，即均匀预测的损失",
+                    uniform_loss=name)
     return None
 
 

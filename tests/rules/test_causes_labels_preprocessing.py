@@ -20,7 +20,7 @@ from app.rules.causes.insufficient_capacity import InsufficientCapacity
 from app.rules.causes.label_loss_mismatch import LabelLossMismatch
 from app.rules.causes.numerically_unstable_loss import NumericallyUnstableLoss
 from app.rules.causes.preprocessing_mismatch import PreprocessingMismatch
-from app.rules.engine import OWN_CURVES_CAP, SYMPTOM_ONLY_CAP, detect_symptoms, diagnose, evaluate_rule
+from app.rules.engine import OWN_CURVES_CAP, detect_symptoms, diagnose, evaluate_rule
 from tests.unit.test_patches import _doc
 
 HEAD = """

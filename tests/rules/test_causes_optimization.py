@@ -337,7 +337,7 @@ def test_seed001_adam_default_epsilon_long_run_with_late_spike():
     settings = FitSettings(epochs_planned=4680)
     finding, _ = diagnose(AdamEpsilonTooSmall, model(mlp(), loss="binary_crossentropy", learning_rate=1e-5),
                           spike_run(), settings)
-    assert finding.confidence >= 0.75
+    assert finding.confidence >= 0.65  # the default epsilon is a precondition (0.35); the late spike decides
     assert {"small_epsilon_long_training", "loss_spike"} <= codes(finding)
     fix = finding.fixes[0]
     assert (fix.id, fix.params, fix.applicability) == ("set_optimizer_epsilon", {"epsilon": 1e-3}, "review")

@@ -199,8 +199,13 @@ def test_seed001_code_gives_relu_on_input_softmax_bce_and_adam():
     assert code.fit_extra["method"] == "fit_generator"
     assert code.fit.epochs_planned == 4680 and code.fit_extra["validation_steps"] == 8
     found = causes(code)
-    for cause in ("softmax_with_binary_crossentropy", "activation_on_input", "adam_epsilon_too_small"):
+    for cause in ("softmax_with_binary_crossentropy", "activation_on_input"):
         assert cause in found, found
+    # Adam's default epsilon over 4680 epochs is a precondition, not a sign: from the code alone
+    # it is a possible cause (the late spike the post describes makes it a reported one).
+    diagnosis = diagnose(None, model=code.model, settings=code.fit)
+    possible = [f.cause for f in diagnosis.possible]
+    assert "adam_epsilon_too_small" in possible, possible
 
 
 # ----------------------------------------------------------------------------- fixture equivalence

@@ -686,6 +686,10 @@ class _Interpreter(_Evaluator):
         app = {"name": name, "include_top": bool(include_top), "weights": weights if isinstance(weights, (str, type(None))) else "unknown",
                "pooling": pooling if isinstance(pooling, (str, type(None))) else None, "input_shape": shape,
                "classes": classes}
+        if include_top:
+            # keras.applications put their classifier on top: softmax unless told otherwise
+            head = kwargs.get("classifier_activation", "softmax")
+            app["classifier_activation"] = head if isinstance(head, str) or head is None else "unknown"
         model = ModelObj("application", name.lower(), self.line_of(node), self.next_seq(), app=app,
                          call_path=self.where_built())
         if include_top and classes != 1000:

@@ -152,6 +152,10 @@ def _application_spec(spec: ModelSpec, model: ModelObj) -> None:
         layer.params_total = params[0]
         layer.params_trainable = params[1] if model.trainable else 0
     layer.output_shape = app.get("output_shape")
+    if app.get("include_top"):
+        layer.activation = app.get("classifier_activation") or "linear"
+        if isinstance(app.get("classes"), int):
+            layer.units = app["classes"]
     layer.notes.append(f"keras.applications.{app.get('name')}: parameters from TrainDoc's table, layers not listed")
     spec.layers = [layer]
     spec.output_names = [model.name]
@@ -167,6 +171,8 @@ def _attach_origins(interpreter: _Interpreter, builder: _ConfigBuilder, spec: Mo
                 layer.params_total = params[0]
                 layer.params_trainable = params[1] if layer.trainable else 0
             layer.output_shape = app.app.get("output_shape")
+            if app.app.get("include_top"):
+                layer.activation = app.app.get("classifier_activation") or "linear"
             layer.notes.append(f"keras.applications.{app.app.get('name')} (include_top={app.app.get('include_top')}, "
                                f"weights={app.app.get('weights')!r}): parameters from TrainDoc's table, "
                                "its layers are not listed")

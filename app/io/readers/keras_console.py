@@ -90,7 +90,7 @@ _DICT_PAIR = re.compile(r"['\"](\w+)['\"]\s*:\s*(?:np\.float\d*\()?(" + NUM + ")
 _LABELED_BODY = (
     r"(test|validation|valid|val|train|training|eval|evaluation)(?:[ _]set)?[\s_]+"
     r"(loss|accuracy|acc|score|mae|mse|auc|precision|recall|top_k_categorical_accuracy)"
-    r"\s*[:=：]\s*(" + NUM + r")\s*(%?)\s*$")
+    r"\s*[:=：;]\s*(" + NUM + r")\s*(%?)\s*$")
 _LABELED = re.compile(r"\s*" + _LABELED_BODY, re.I)
 _NUMBER_IN = re.compile(NUM, re.I)
 _LABELED_SCAN = re.compile(r"^[ \t]*" + _LABELED_BODY, re.I | re.M)
@@ -365,7 +365,7 @@ class _ConsoleParser:
                 if not seg[:first].strip():
                     return
         part = seg[:record_end] if record_end < len(seg) else seg
-        if ":" in part or "：" in part:
+        if ":" in part or "：" in part or ";" in part:  # "test loss; 0.82" (a typo people print)
             if self._values(part, lineno):
                 return
         self._other(part, lineno)
@@ -764,6 +764,16 @@ class _ConsoleParser:
                 return
         if recent is None and not (run.has_epochs or self.pending_label):
             return  # a list of numbers in prose, not an evaluate() result
+        trained = self._training_names(run)
+        if len(trained) == len(values) and len(values) > 1:
+            # evaluate() returns [loss, *metrics] in compile order, the order fit printed them
+            metrics = dict(zip(trained, values))
+            self._add_evaluation(run, Evaluation(metrics=metrics, source=Source(self.label, lineno),
+                                                 label=self._take_label(lineno), after_epoch=run.last_epoch))
+            run.warnings.append(f"line {lineno}: a printed list of {len(values)} values named "
+                                f"{', '.join(trained)} (evaluate() returns the loss, then the metrics "
+                                "in the order fit printed them)")
+            return
         metrics = {f"value_{i}": value for i, value in enumerate(values)}
         evaluation = Evaluation(metrics=metrics, source=Source(self.label, lineno),
                                 label=self._take_label(lineno), after_epoch=run.last_epoch)
@@ -773,6 +783,12 @@ class _ConsoleParser:
                                 "could not be matched to metric names; kept as value_0, "
                                 "value_1, ...")
         run.unnamed_lists += 1
+
+    def _training_names(self, run: "_RunState") -> list[str]:
+        """The training metrics of the last epoch line, loss first (evaluate's order)."""
+        names = [str(key) for key in (run.layout_keys or ()) if not str(key).startswith("val_")]
+        canonical = [self._canonical(n) for n in names]
+        return sorted(canonical, key=lambda n: n != "loss") if "loss" in canonical else []
 
     def _printed_dict(self, part: str, lineno: int) -> bool:
         match = _DICT.match(part)

@@ -86,6 +86,7 @@ class _RunState:
     step_gap: int = 1  # the last difference between two printed steps
     epoch_marker: bool = False  # a key-only epoch line ("Start of epoch 1") since the last step
     epoch_context: bool = False  # the prints have key-only epoch lines at all
+    implied: int = 0  # epochs numbered by order: record lines that carry no key at all
     epochs_planned: int | None = None
     records: int = 0
     too_many: bool = False
@@ -274,8 +275,8 @@ class _Parser:
             if self._table_row(seg, lineno):
                 return
             self.table = None
-        if TABLE_HEADER.match(seg):
-            columns = _table_columns(seg)
+        if TABLE_HEADER.match(seg) or _pandas_header(seg):
+            columns = _table_columns(seg if TABLE_HEADER.match(seg) else "epoch " + seg)
             if len(columns) >= 2 and any(canonical(c) for c in columns[1:]):
                 self.table = columns
                 self._new_run() if self.run is not None and (self.run.epochs or self.run.steps) else None
@@ -507,6 +508,22 @@ class _Parser:
             self.last_record = (axis, x)
             return
         names = {name for name, _, _ in pairs}
+        if not parsed.label and open_key is None and run.last_epoch is None and run.last_step is None \
+                and "loss" in names and not any(name.startswith("test_") for name in names):
+            # " - loss: 13.78 - acc: 0.15 - val_loss: ..." with no epoch anywhere: one epoch a line
+            run.implied += 1
+            for name, raw, value in pairs:
+                run.add("epoch", name, raw, run.implied, value, lineno)
+            run.records += 1
+            if run.implied == 1:
+                run.warnings.append("the lines carry no epoch number: numbered 1, 2, ... in the order printed")
+            return
+        if run.implied and not parsed.label and "loss" in names and run.last_epoch is None:
+            run.implied += 1
+            for name, raw, value in pairs:
+                run.add("epoch", name, raw, run.implied, value, lineno)
+            run.records += 1
+            return
         if (parsed.label or any(name.startswith("test_") for name in names)):
             metrics = {}
             for name, _raw, value in pairs:
@@ -605,6 +622,18 @@ class _Parser:
         if self.skipped:
             run.warnings.append(f"{self.skipped} line(s) without metric values skipped")
         return run
+
+
+_WORDS_ONLY = re.compile(r"^\s*[A-Za-z_][\w\-]*(?:\s+[A-Za-z_][\w\-]*)+\s*$")
+
+
+def _pandas_header(seg: str) -> bool:
+    """``      loss       acc  val_loss   val_acc``: a DataFrame of the history (its rows start
+    with the index) — every word a metric name."""
+    if not _WORDS_ONLY.match(seg):
+        return False
+    words = seg.split()
+    return all(canonical(w) is not None and metricish(canonical(w)) for w in words)
 
 
 def _table_columns(header: str) -> list[str]:

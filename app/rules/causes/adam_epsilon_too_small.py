@@ -30,8 +30,11 @@ LONG_TRAINING_STEPS = 200_000
 LATE_SPIKE_EPOCH = 100
 LATE_SPIKE_STEP = 10_000
 
-SMALL_AND_LONG_WEIGHT = 0.55
-SMALL_AND_LATE_SPIKE_WEIGHT = 0.35
+# The default epsilon over a long run is a precondition, not a sign: every long Adam run has
+# it. Alone it stays "possible" (corpus: reported at 0.55 on 2 runs without a spike, both
+# healthy or of another cause; bench/README.md); the late spike it produces decides.
+SMALL_AND_LONG_WEIGHT = 0.35
+SMALL_AND_LATE_SPIKE_WEIGHT = 0.25  # below the long-run precondition: a shorter run is weaker evidence
 RAISED_WEIGHT = -0.7
 NOT_ADAM_WEIGHT = -0.9
 

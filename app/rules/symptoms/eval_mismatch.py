@@ -15,6 +15,12 @@ from app.rules.base import Context, SymptomDetector
 # to sit at chance as well (a test set can legitimately score lower than training).
 MIN_GAP_TRAIN = 0.15
 MIN_GAP_UNLABELED = 0.25
+# An unlabeled (or test) result that disagrees with validation too is no ordinary test score:
+# corpus runs labeled eval_mismatch sit 0.24-0.5 below the last validation accuracy, or 0.67
+# below training when fit printed no validation; healthy runs' test scores are within 0.05 of
+# their validation accuracy.
+MIN_GAP_VALIDATION = 0.2
+MIN_GAP_NO_VALIDATION = 0.4
 
 DETAIL = T(
     "evaluate() gives {metric} {evaluated} while the last epoch's training {metric} was "
@@ -58,7 +64,12 @@ class EvalMismatch(SymptomDetector):
                 gap = abs(trained - value)
                 labeled = _is_train_label(evaluation.label)
                 at_chance = any(abs(value - level) <= 0.05 for level in ctx.task.chance_levels())
-                if not ((labeled and gap >= MIN_GAP_TRAIN) or (gap >= MIN_GAP_UNLABELED and at_chance)):
+                val = ctx.series("val_" + metric)
+                val_y = val.y[np.isfinite(val.y)] if val is not None else np.array([])
+                off_validation = (val_y.size and abs(float(val_y[-1]) - value) >= MIN_GAP_VALIDATION) or \
+                    (not val_y.size and gap >= MIN_GAP_NO_VALIDATION)
+                if not ((labeled and gap >= MIN_GAP_TRAIN)
+                        or (gap >= MIN_GAP_UNLABELED and (at_chance or off_validation))):
                     continue
                 epoch = int(series.x[index])
                 yield Symptom(

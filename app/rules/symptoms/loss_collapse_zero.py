@@ -28,6 +28,46 @@ DETAIL_PERFECT = T(
 )
 
 
+# Corpus (bench/README.md): a crossentropy that ends below LOW_LOSS while training accuracy
+# stays below POOR_ACCURACY measures something else than the task (3 labeled runs: targets fed
+# to the wrong loss, a loss of 0.0012 with 4 % accuracy); a printed loss of exactly 0 for two
+# points or more is degenerate (2 labeled runs). No healthy run shows either.
+LOW_LOSS = 0.05
+POOR_ACCURACY = 0.5
+EXACT_ZERO_POINTS = 2
+
+DETAIL_CONTRADICTION = T(
+    "the training loss reaches {loss} while {metric} stays at or below {accuracy}: a loss this low "
+    "with predictions this poor does not measure the task",
+    "训练损失降到 {loss}，而 {metric} 一直不超过 {accuracy}：预测这么差、损失却这么低，说明损失衡量的不是这个任务",
+)
+
+
+def _exact_zero_from(y: np.ndarray) -> int | None:
+    """The first index from which the loss is exactly 0 for EXACT_ZERO_POINTS points or more."""
+    zero = np.flatnonzero(y == 0.0)
+    for i in zero:
+        if i + EXACT_ZERO_POINTS <= y.size and np.all(y[i:i + EXACT_ZERO_POINTS] == 0.0):
+            return int(i)
+    return None
+
+
+def _low_loss_poor_accuracy(ctx: Context, c) -> tuple[str, float, float] | None:
+    if len(c) < 2:
+        return None
+    end = float(np.median(c.y[-max(1, len(c) // 3):]))
+    if not 0 <= end <= LOW_LOSS:
+        return None
+    for name in ctx.accuracy_names():
+        if name.startswith("val_"):
+            continue
+        series = ctx.series(name)
+        y = series.y[np.isfinite(series.y)] if series is not None else np.array([])
+        if y.size >= 2 and float(np.max(y)) <= POOR_ACCURACY:
+            return name, end, float(np.max(y))
+    return None
+
+
 class LossCollapseZero(SymptomDetector):
     id = "loss_collapse_zero"
     title = T("Loss collapses to zero", "损失骤降为零")
@@ -46,7 +86,11 @@ class LossCollapseZero(SymptomDetector):
         if len(c) >= 2:
             hits = np.flatnonzero(np.abs(c.y) <= ZERO_LOSS)
             limit = max(FAST_MIN, int(np.ceil(FAST_SHARE * n)))
-            if hits.size and hits[0] < limit and hits[0] >= 1 and np.all(np.abs(c.y[hits[0]:]) <= 10 * ZERO_LOSS):
+            fast = hits.size and hits[0] < limit and hits[0] >= 1 and np.all(np.abs(c.y[hits[0]:]) <= 10 * ZERO_LOSS)
+            exact = None if fast else _exact_zero_from(c.y)
+            if exact is not None:
+                hits = np.array([exact])  # a loss of exactly 0 is degenerate whenever it comes
+            if fast or exact is not None:
                 i = int(hits[0])
                 yield Symptom(
                     id=self.id, run=run.name, metric="loss", start=c.label(i), end=c.label(len(c) - 1),
@@ -57,6 +101,16 @@ class LossCollapseZero(SymptomDetector):
                     axis=c.axis,  # type: ignore[arg-type]
                 )
                 return
+        contradiction = _low_loss_poor_accuracy(ctx, c)
+        if contradiction is not None:
+            name, loss_value, accuracy = contradiction
+            yield Symptom(
+                id=self.id, run=run.name, metric="loss", start=c.label(0), end=c.label(len(c) - 1),
+                strength=0.7, detail=DETAIL_CONTRADICTION,
+                params={"metric": name, "loss": round(loss_value, 4), "accuracy": round(accuracy, 4)},
+                axis=c.axis,  # type: ignore[arg-type]
+            )
+            return
         for name in [n for n in ctx.accuracy_names() if not n.startswith("val_")]:
             train = ctx.series(name)
             stretch = chance_stretch(ctx, "val_" + name)

@@ -20,11 +20,12 @@ MILD_RISE_WITH_EARLY_STOPPING = 0.3  # below this, early stopping made it a norm
 MIN_POINTS_AFTER_BEST = 2
 # The gap: many labeled overfitting runs of the real-world corpus never show the turn, because
 # validation loss sits far above a training loss that keeps falling from the first epoch
-# (memorized early). Over the last third of the run, validation loss is at least GAP_RATIO
-# times the training loss in 7 of 16 labeled runs and in no healthy one (healthy maximum
-# 2.9, a fine-tuning tutorial); the training accuracy beats validation accuracy by at least
-# ACCURACY_GAP in 8 of 16 labeled runs (one has accuracy only) and in no healthy one
-# (healthy maximum 0.09). bench/corpus_calibrate.py shows the leave-one-source-out figures.
+# (memorized early). Over the last third of the run, validation loss at GAP_RATIO times the
+# training loss or more. bench/corpus_calibrate.py picks 2.0 over the grid 1.5-6 (13 of 16
+# labeled runs found, 5 false) in every leave-one-source-out fold, but healthy real-Keras runs
+# of tests/fixtures reach 2.8 (healthy_conv2d, keras2_tfkeras) and the corpus' own healthy
+# maximum is 2.9, so 3.0 is kept (11 found, 4 false). The training accuracy beats validation accuracy by at least ACCURACY_GAP in 8
+# of 16 labeled runs (one has accuracy only) and in no healthy one (healthy maximum 0.09).
 GAP_RATIO = 3.0
 DEFERS_TO = ("val_stuck_train_improves", "eval_mismatch")
 ACCURACY_GAP = 0.2
@@ -143,7 +144,11 @@ class Overfitting(SymptomDetector):
         rise = (last - level) / level
         if rise < MIN_RISE:
             return
-        early_stop = any(e.kind == "early_stopping" for e in run.events)
+        planned = run.fit.epochs_planned
+        # Stopped before the planned epochs ("Epoch 19/50" last): early stopping ended the run
+        # there, even when its callback printed nothing (Keras 3 with verbose=0).
+        early_stop = any(e.kind == "early_stopping" for e in run.events) or (
+            v.axis == "epoch" and planned is not None and v.label(len(v) - 1) < planned)
         if early_stop and rise < MILD_RISE_WITH_EARLY_STOPPING:
             return
         best_x = v.label(best)

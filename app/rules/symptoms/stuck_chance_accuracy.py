@@ -30,6 +30,10 @@ FROZEN_MAX_LEVEL = 0.9
 FROZEN_LONG_POINTS = 8
 FROZEN_LOSS_DROP = 0.2
 FROZEN_PERFECT = 0.99
+TRAINING_MOVES = 0.1
+# Corpus: the 2 runs whose accuracy freezes below 1 % (a regression tracking accuracy, an OCR
+# model) are not labeled stuck at chance.
+FROZEN_MIN_LEVEL = 0.01
 
 DETAIL = T(
     "{metric} stays at {values} over {axis}s {start}–{end}; chance for {basis} is {chance}",
@@ -39,6 +43,12 @@ DETAIL_FROZEN = T(
     "{metric} frozen at {values} over {axis}s {start}–{end}: the share of one class, "
     "as if the model always predicts the same class",
     "{metric} 在第 {start}–{end} {axis_zh}固定在 {values}：相当于某一类别的占比，模型似乎总是预测同一类",
+)
+DETAIL_UNIFORM = T(
+    "{metric} stays at {values} over {axis}s {start}–{end}: ln({classes}), the loss of predicting "
+    "all {classes} classes as equally likely, so accuracy is at chance ({chance})",
+    "{metric} 在第 {start}–{end} {axis_zh}保持在 {values}：即 ln({classes})，相当于把 {classes} 个类别"
+    "都预测为同样可能，准确率处于随机水平（{chance}）",
 )
 AXIS_ZH = {"epoch": "轮", "step": "步"}
 
@@ -94,10 +104,25 @@ def chance_stretch(ctx: Context, name: str) -> Stretch | None:
     early = (n - start) / n >= FROZEN_MIN_COVERAGE
     from_early = early and float(np.max(tail)) <= FROZEN_MAX_LEVEL
     majority = early and tail.size >= FROZEN_LONG_POINTS and float(np.max(tail)) < FROZEN_PERFECT \
-        and _loss_drop(loss, c, start) >= FROZEN_LOSS_DROP
+        and (_loss_drop(loss, c, start) >= FROZEN_LOSS_DROP or _training_moves(ctx, name))
+    if float(np.median(tail)) < FROZEN_MIN_LEVEL and not after_nan:
+        return None  # never right is no class share: a metric that cannot count hits (regression, CTC)
     if from_early or after_nan or majority:
         return Stretch(name, c, start, float(np.median(tail)), FROZEN_SPAN, frozen=True)
     return None
+
+
+def _training_moves(ctx: Context, frozen: str) -> bool:
+    """A validation accuracy frozen while the training accuracy moves by TRAINING_MOVES: the
+    model changes, its answers on validation do not (corpus: gh-tensorflow-tensorflow-51541,
+    val_accuracy 0.9228 for 8 epochs while training accuracy rises 0.70 -> 0.91)."""
+    if not frozen.startswith("val_"):
+        return False
+    train = ctx.series(frozen[4:])
+    if train is None:
+        return False
+    y = train.y[np.isfinite(train.y)]
+    return y.size >= 2 and float(np.max(y) - np.min(y)) >= TRAINING_MOVES
 
 
 def _loss_drop(loss, accuracy: Curve, start: int) -> float:
@@ -147,6 +172,22 @@ def stretch_symptom(ctx: Context, symptom_id: str, stretch: Stretch, strength: f
     )
 
 
+def _uniform_symptom(ctx: Context, metric: str) -> Symptom:
+    series = ctx.series(metric)
+    assert series is not None and ctx.run is not None
+    c = curve(series)
+    y = c.y[np.isfinite(c.y)]
+    low, high = round(float(np.min(y)), 4), round(float(np.max(y)), 4)
+    params = {"metric": metric, "low": low, "high": high, "values": value_range(low, high),
+              "start": c.label(0), "end": c.label(len(c) - 1), "axis": c.axis,
+              "axis_zh": AXIS_ZH.get(c.axis, c.axis), "classes": ctx.task.classes,
+              "chance": round(ctx.task.chance or 0.0, 4)}
+    return Symptom(id="stuck_chance_accuracy", run=ctx.run.name, metric=metric, start=params["start"],
+                   end=params["end"], strength=0.6, detail=DETAIL_UNIFORM, params=params,
+                   axis=c.axis,  # type: ignore[arg-type]
+                   source=series.source_of(0) if not c.reduced else None)
+
+
 class StuckChanceAccuracy(SymptomDetector):
     id = "stuck_chance_accuracy"
     title = T("Accuracy stuck at chance", "准确率停留在随机水平")
@@ -157,6 +198,10 @@ class StuckChanceAccuracy(SymptomDetector):
     )
 
     def detect(self, ctx: Context) -> Iterator[Symptom]:
+        task = ctx.task
+        if task.uniform_loss and not ctx.accuracy_names() and ctx.run is not None:
+            yield _uniform_symptom(ctx, task.uniform_loss)
+            return
         for name in ctx.accuracy_names():
             stretch = chance_stretch(ctx, name)
             if stretch is None:
