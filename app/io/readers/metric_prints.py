@@ -508,21 +508,17 @@ class _Parser:
             self.last_record = (axis, x)
             return
         names = {name for name, _, _ in pairs}
-        if not parsed.label and open_key is None and run.last_epoch is None and run.last_step is None \
-                and "loss" in names and not any(name.startswith("test_") for name in names):
-            # " - loss: 13.78 - acc: 0.15 - val_loss: ..." with no epoch anywhere: one epoch a line
+        # " - loss: 13.78 - acc: 0.15 - val_loss: ..." with no epoch anywhere: one epoch a line
+        # (the first such line needs a run without keys so far; later ones continue the count)
+        if not parsed.label and "loss" in names and run.last_epoch is None and (
+                run.implied or (open_key is None and run.last_step is None
+                                and not any(name.startswith("test_") for name in names))):
             run.implied += 1
             for name, raw, value in pairs:
                 run.add("epoch", name, raw, run.implied, value, lineno)
             run.records += 1
             if run.implied == 1:
                 run.warnings.append("the lines carry no epoch number: numbered 1, 2, ... in the order printed")
-            return
-        if run.implied and not parsed.label and "loss" in names and run.last_epoch is None:
-            run.implied += 1
-            for name, raw, value in pairs:
-                run.add("epoch", name, raw, run.implied, value, lineno)
-            run.records += 1
             return
         if (parsed.label or any(name.startswith("test_") for name in names)):
             metrics = {}
@@ -718,21 +714,14 @@ def _is_training(state: _RunState) -> bool:
 BARE_SCORE = 0.35  # below every reader that finds names
 
 
-def _bare_lines(text: str) -> bool:
-    parser = _Parser("<head>")
-    lines = text.split("\n")[:3000]
-    parser.feed_block("\n".join(lines), lines, 0)
-    return parser.bare_numbers_only()
-
-
-def _record_lines(text: str) -> int:
-    """How many records of a loss- or accuracy-like metric the first lines of ``text`` hold."""
+def _head(text: str) -> "_Parser":
+    """The first lines of ``text``, parsed (what ``identify`` judges by)."""
     parser = _Parser("<head>")
     if _LOG_HISTORY.search(text[:20000]):
         text = one_line_objects(text)
     lines = text.split("\n")[:3000]
     parser.feed_block("\n".join(lines), lines, 0)
-    return sum(state.records for state in parser.runs if _is_training(state))
+    return parser
 
 
 _KERAS_BAR = re.compile(r"\d+/\d+\s*(?:\[[=>.]|━|- \d+s)")
@@ -746,9 +735,9 @@ def identify(probe: Probe) -> float:
     if not text:
         return 0.0
     try:
-        records = _record_lines(text)
-        if records < 2:
-            return BARE_SCORE if _bare_lines(text) else 0.0
+        head = _head(text)
+        if sum(state.records for state in head.runs if _is_training(state)) < 2:
+            return BARE_SCORE if head.bare_numbers_only() else 0.0
         if _KERAS_HEADER.search(text) and _KERAS_BAR.search(text):
             return 0.3
         return 0.6

@@ -57,7 +57,8 @@ def first_negative_loss(ctx: Context) -> tuple[str, int, float, int] | None:
     return None
 
 
-def _negative_evidence(ctx: Context, text, weight: float) -> Evidence | None:
+def negative_loss_evidence(ctx: Context, text, weight: float, **params) -> Evidence | None:
+    """Evidence of the first clearly negative loss (text gets metric, value, at, axis), or None."""
     found = first_negative_loss(ctx)
     if found is None:
         return None
@@ -67,7 +68,7 @@ def _negative_evidence(ctx: Context, text, weight: float) -> Evidence | None:
     return evidence("symptom", "negative_loss", text, weight,
                     where={"symptom": "negative_loss", "metric": name, "start": x, "end": x, "axis": axis},
                     source=series.source_of(i) if series is not None else None,
-                    metric=name, value=value, at=x, axis=axis, axis_zh="轮" if axis == "epoch" else "步")
+                    metric=name, value=value, at=x, axis=axis, axis_zh="轮" if axis == "epoch" else "步", **params)
 
 
 class KlDivergenceMisuse(CauseRule):
@@ -97,7 +98,7 @@ class KlDivergenceMisuse(CauseRule):
         model = ctx.model
         if not self.decidable(ctx):
             # Without the loss function, a negative loss is the tell-tale sign by itself.
-            negative = _negative_evidence(ctx, NEGATIVE_LOSS_TEXT, NEGATIVE_LOSS_ONLY_WEIGHT)
+            negative = negative_loss_evidence(ctx, NEGATIVE_LOSS_TEXT, NEGATIVE_LOSS_ONLY_WEIGHT)
             if negative is not None:
                 yield negative
             return
@@ -112,11 +113,11 @@ class KlDivergenceMisuse(CauseRule):
             weight = UNBOUNDED_OUTPUT_WEIGHT if activation in UNBOUNDED else SQUASHED_OUTPUT_WEIGHT
             yield evidence("static", "non_distribution_output", NOT_DISTRIBUTION, weight,
                            where=layer_where(layer), **params)
-            negative = _negative_evidence(ctx, NEGATIVE_LOSS_TEXT, NEGATIVE_LOSS_WEIGHT)
+            negative = negative_loss_evidence(ctx, NEGATIVE_LOSS_TEXT, NEGATIVE_LOSS_WEIGHT)
             if negative is not None:
                 yield negative
             return
-        negative = _negative_evidence(ctx, SOFTMAX_TARGETS, NEGATIVE_LOSS_WEIGHT)
+        negative = negative_loss_evidence(ctx, SOFTMAX_TARGETS, NEGATIVE_LOSS_WEIGHT)
         if negative is not None:
             yield negative
         else:

@@ -9,7 +9,7 @@ from typing import Iterator
 from app.core.diagnosis import Evidence, Fix
 from app.core.i18n import T
 from app.rules.base import CauseRule, Context, SymptomWeight, evidence
-from app.rules.causes.kl_divergence_misuse import first_negative_loss
+from app.rules.causes.kl_divergence_misuse import negative_loss_evidence
 from app.rules.static import layer_call, layer_where
 
 CROSSENTROPY = {"binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
@@ -62,19 +62,6 @@ NOT_CROSSENTROPY = T("the loss is {loss}, not a crossentropy over class labels",
                      "损失函数是 {loss}，不是基于类别标签的交叉熵")
 
 
-def _negative(ctx: Context, text, weight: float, **params) -> Evidence | None:
-    found = first_negative_loss(ctx)
-    if found is None:
-        return None
-    name, x, value, i = found
-    series = ctx.series(name)
-    axis = series.axis if series is not None else "epoch"
-    return evidence("symptom", "negative_loss", text, weight,
-                    where={"symptom": "negative_loss", "metric": name, "start": x, "end": x, "axis": axis},
-                    source=series.source_of(i) if series is not None else None,
-                    metric=name, value=value, at=x, axis=axis, axis_zh="轮" if axis == "epoch" else "步", **params)
-
-
 class LabelLossMismatch(CauseRule):
     id = "label_loss_mismatch"
     title = T("Labels encoded against the loss", "标签编码与损失函数不匹配")
@@ -104,7 +91,7 @@ class LabelLossMismatch(CauseRule):
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
         model = ctx.model
         if not self.decidable(ctx):
-            negative = _negative(ctx, NEGATIVE_LOSS, NEGATIVE_LOSS_ONLY_WEIGHT)
+            negative = negative_loss_evidence(ctx, NEGATIVE_LOSS, NEGATIVE_LOSS_ONLY_WEIGHT)
             if negative is not None:
                 yield negative
             return
@@ -126,7 +113,7 @@ class LabelLossMismatch(CauseRule):
         if loss == "sparse_categorical_crossentropy" and one_hot is not None:
             yield evidence("static", "one_hot_with_sparse_loss", ONE_HOT_WITH_SPARSE, ONE_HOT_WITH_SPARSE_WEIGHT,
                            where={"setting": "code.labels"}, source=one_hot, snippet=one_hot.snippet or "")
-        negative = _negative(ctx, NEGATIVE_CROSSENTROPY, NEGATIVE_CROSSENTROPY_WEIGHT, loss=loss)
+        negative = negative_loss_evidence(ctx, NEGATIVE_CROSSENTROPY, NEGATIVE_CROSSENTROPY_WEIGHT, loss=loss)
         if negative is not None:
             yield negative
 
