@@ -19,9 +19,14 @@ peak during one load, and the growth of the peak resident set (``VmHWM`` on Linu
 starts afresh at ``exec``; ``ru_maxrss`` growth is printed too). Both are compared with the
 bytes of the parsed series (x, y and line-number arrays).
 
-Exits nonzero only if the parsed epoch count is wrong.
+The second benchmark does the same for a ~200 MB log of a hand-written training loop's
+prints (target >= 50 MB/s; read by ``app.io.readers.metric_prints``), against a plain line
+loop and against what a user would otherwise write: a line loop with one ``re.findall`` of
+``name: value`` pairs per line.
 
-    .venv/bin/python bench/bench_console.py [--mb 200] [--steps 50]
+Exits nonzero only if the parsed epoch (or step) count is wrong.
+
+    .venv/bin/python bench/bench_console.py [--mb 200] [--steps 50] [--only keras|loop]
 """
 
 from __future__ import annotations
@@ -102,6 +107,56 @@ def write_log(path: str, megabytes: float, steps: int, seed: int = 0) -> int:
             written += len(chunk.encode("utf-8"))
     # Epoch headers say /1000000000; rewrite nothing: the planned count is not checked.
     return epoch
+
+
+def write_custom_loop_log(path: str, megabytes: float, steps: int, seed: int = 0) -> int:
+    """A hand-written ``tf.GradientTape`` loop's prints, in the shape issue 13 quotes from a
+    public post (``Epoch 1, Step 10, Loss: 62.92216, Reg loss: 16.30484, Accuracy: 0.00000``):
+    a line every 10 steps, an epoch summary with validation values, and a checkpoint print
+    now and then. Returns the number of epochs written."""
+    rng = random.Random(seed)
+    target = int(megabytes * 1024 * 1024)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    written, epoch = 0, 0
+    loss, acc = 60.0, 0.0
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        while written < target:
+            epoch += 1
+            parts = []
+            for step in range(10, steps + 1, 10):
+                loss = max(1e-4, loss * rng.uniform(0.995, 1.001))
+                acc = min(1.0, acc + rng.uniform(0.0, 0.0005))
+                parts.append(f"Epoch {epoch}, Step {step}, Loss: {loss:.5f}, Reg loss: "
+                             f"{loss * 0.26:.5f}, Accuracy: {acc:.5f}\n")
+            parts.append(f"Epoch {epoch} finished, val_loss: {loss * 1.1:.5f}, val_accuracy: "
+                         f"{max(0.0, acc - 0.05):.5f}\n")
+            if epoch % 50 == 0:  # lines that are no record: a checkpoint print, a TensorFlow warning
+                parts.append(f"Saved checkpoint to ./ckpt/ckpt-{epoch // 50}\n")
+            if epoch % 70 == 0:
+                parts.append("W1207 16:29:38.123456  1234 allocator.cc:124] Allocation of 40960000 "
+                             "exceeds 10% of free system memory.\n")
+            chunk = "".join(parts)
+            out.write(chunk)
+            written += len(chunk)
+    return epoch
+
+
+# What a user would otherwise write for such prints: a line loop with one regex per line.
+_USER_REGEX = None
+
+
+def user_regex_loop(path: str) -> int:
+    """The baseline for custom-loop prints: ``for line in open(path)`` and a name-value regex."""
+    import re
+
+    global _USER_REGEX
+    if _USER_REGEX is None:
+        _USER_REGEX = re.compile(r"([A-Za-z_][\w ]*?):\s*(-?[\d.]+(?:e-?\d+)?|nan)")
+    count = 0
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            count += len(_USER_REGEX.findall(line))
+    return count
 
 
 def load_ours(path: str):
@@ -187,63 +242,100 @@ def _memory(path: str) -> tuple[int, int, int, int]:
     return peak, hwm, maxrss, held
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--mb", type=float, default=200.0, help="size of the log to write")
-    parser.add_argument("--steps", type=int, default=50, help="steps per epoch")
-    args = parser.parse_args()
-    sys.path.insert(0, ROOT)
+def _keras_check(loaded, epochs: int) -> bool:
+    run = loaded.runs[0] if loaded.runs else None
+    return (len(loaded.runs) == 1 and run is not None and run.format == "keras_console"
+            and run.epoch_count == epochs and len(run.epochs["loss"]) == epochs)
 
-    path = os.path.join(OUT, f"console_keras3_v1_{args.mb:g}mb_{args.steps}steps.txt")
-    epochs_file = path + ".epochs"
-    if not (os.path.exists(path) and os.path.exists(epochs_file)):
-        epochs = write_log(path, args.mb, args.steps)
-        with open(epochs_file, "w", encoding="ascii") as handle:
-            handle.write(str(epochs))
-    with open(epochs_file, encoding="ascii") as handle:
-        epochs = int(handle.read())
+
+def _loop_check(loaded, epochs: int, steps: int) -> bool:
+    run = loaded.runs[0] if loaded.runs else None
+    return (len(loaded.runs) == 1 and run is not None and run.format == "metric_prints"
+            and run.epoch_count == epochs and len(run.epochs["val_loss"]) == epochs
+            and len(run.steps["loss"]) == epochs * (steps // 10)
+            and bool((run.steps["loss"].x[1:] > run.steps["loss"].x[:-1]).all()))
+
+
+def _bench(label: str, path: str, epochs: int, check, target: float, baselines) -> bool:
+    """Memory, then best of 3 of ours and of each baseline, interleaved; prints the block."""
     size = os.path.getsize(path)
     # Memory first, while this process is still small: a child's ru_maxrss starts from the
     # resident size of the process it was forked from.
     peak, hwm, maxrss, held = _memory(path)
-
     loaded = load_ours(path)  # warm-up (imports, page cache) and the check
-    run = loaded.runs[0] if loaded.runs else None
-    ok = (len(loaded.runs) == 1 and run is not None and run.format == "keras_console"
-          and run.epoch_count == epochs and len(run.epochs["loss"]) == epochs)
-    lines = plain_lines(path)
-
-    baseline_times, our_times = [], []
+    ok = check(loaded)
+    times: dict[str, list[float]] = {name: [] for name, _ in baselines}
+    ours_times = []
     for _ in range(3):  # interleaved, best of 3 each
-        start = time.perf_counter()
-        plain_lines(path)
-        baseline_times.append(time.perf_counter() - start)
+        for name, function in baselines:
+            start = time.perf_counter()
+            function(path)
+            times[name].append(time.perf_counter() - start)
         start = time.perf_counter()
         load_ours(path)
-        our_times.append(time.perf_counter() - start)
-    baseline, ours = min(baseline_times), min(our_times)
+        ours_times.append(time.perf_counter() - start)
+    ours = min(ours_times)
     mib = 2**20
-
-    print(f"machine: {os.cpu_count()} CPUs (nproc), Python {platform.python_version()}, "
-          f"{platform.system()}")
-    print(f"file: {size / mib:.1f} MiB Keras 3 verbose-1 log, {epochs:,} epochs x "
-          f"{args.steps} steps, {max(1, args.steps // 8)} redraws per epoch, "
-          f"{lines:,} lines for open() (it splits at \\r too)")
-    print(f"baseline  for line in open(path): {baseline:.3f} s = {size / mib / baseline:.0f} MiB/s")
-    print(f"ours      app.io.load.load_path:  {ours:.3f} s = {size / mib / ours:.0f} MiB/s "
-          f"(target >= 100)")
-    print(f"ratio ours / plain line loop: {ours / baseline:.2f}")
-    print(f"parsed series: {held / mib:.2f} MiB ({len(run.epochs) if run else 0} series x "
-          f"{epochs:,} points x (x, y, line))")
+    print(f"file: {size / mib:.1f} MiB {label}")
+    for name, _ in baselines:
+        best = min(times[name])
+        print(f"baseline  {name}: {best:.3f} s = {size / mib / best:.0f} MiB/s")
+    print(f"ours      app.io.load.load_path: {ours:.3f} s = {size / mib / ours:.0f} MiB/s (target >= {target:g})")
+    for name, _ in baselines:
+        print(f"ratio ours / {name}: {ours / min(times[name]):.2f}")
+    run = loaded.runs[0] if loaded.runs else None
+    print(f"parsed series: {held / mib:.2f} MiB ({len(run.epochs) + len(run.steps) if run else 0} series, "
+          f"x, y and line arrays)")
     print(f"peak memory during one load: tracemalloc {peak / mib:.1f} MiB = {peak / held:.2f}x "
           f"the series; VmHWM growth {hwm / mib:.1f} MiB = {hwm / held:.2f}x; ru_maxrss growth "
           f"{maxrss / mib:.1f} MiB")
     if not ok:
         print(f"WRONG: expected one run with {epochs} epochs, got "
               f"{[(r.format, r.epoch_count) for r in loaded.runs]}")
-        return 1
-    print(f"epochs parsed: {run.epoch_count:,} (correct)")
-    return 0
+        return False
+    print(f"epochs parsed: {epochs:,} (correct)")
+    return True
+
+
+def _cached(path: str, write) -> int:
+    epochs_file = path + ".epochs"
+    if not (os.path.exists(path) and os.path.exists(epochs_file)):
+        epochs = write(path)
+        with open(epochs_file, "w", encoding="ascii") as handle:
+            handle.write(str(epochs))
+    with open(epochs_file, encoding="ascii") as handle:
+        return int(handle.read())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mb", type=float, default=200.0, help="size of each log to write")
+    parser.add_argument("--steps", type=int, default=50, help="steps per epoch (Keras log)")
+    parser.add_argument("--loop-steps", type=int, default=100, help="steps per epoch (custom-loop log)")
+    parser.add_argument("--only", choices=("keras", "loop"), help="run one of the two benchmarks")
+    args = parser.parse_args()
+    sys.path.insert(0, ROOT)
+    print(f"machine: {os.cpu_count()} CPUs (nproc), Python {platform.python_version()}, "
+          f"{platform.system()}")
+    ok = True
+    if args.only in (None, "keras"):
+        path = os.path.join(OUT, f"console_keras3_v1_{args.mb:g}mb_{args.steps}steps.txt")
+        epochs = _cached(path, lambda p: write_log(p, args.mb, args.steps))
+        lines = plain_lines(path)
+        ok &= _bench(f"Keras 3 verbose-1 log, {epochs:,} epochs x {args.steps} steps, "
+                     f"{max(1, args.steps // 8)} redraws per epoch, {lines:,} lines for open() "
+                     "(it splits at \\r too)", path, epochs, lambda loaded: _keras_check(loaded, epochs), 100,
+                     [("for line in open(path)", plain_lines)])
+    if args.only in (None, "loop"):
+        print()
+        path = os.path.join(OUT, f"custom_loop_{args.mb:g}mb_{args.loop_steps}steps.txt")
+        epochs = _cached(path, lambda p: write_custom_loop_log(p, args.mb, args.loop_steps))
+        ok &= _bench(f"custom training-loop prints, {epochs:,} epochs x {args.loop_steps // 10} step "
+                     "lines + an epoch line, a checkpoint print every 50 epochs, a TensorFlow warning "
+                     "every 70", path, epochs, lambda loaded: _loop_check(loaded, epochs, args.loop_steps), 50,
+                     [("for line in open(path)", plain_lines),
+                      ("a line loop with re.findall(name: value)", user_regex_loop)])
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

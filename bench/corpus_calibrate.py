@@ -55,7 +55,7 @@ KNOBS = (
     Knob("loss_spike", "app.rules.symptoms.loss_spike", "MIN_RATIO", (1.3, 1.5, 1.7, 2.0, 2.5, 3.0)),
     Knob("stuck_chance_accuracy", "app.rules.symptoms.stuck_chance_accuracy", "MIN_COVERAGE",
          (0.2, 0.3, 0.4, 0.5, 0.7)),
-    Knob("plateau_no_learning", "app.rules.symptoms.plateau_no_learning", "MAX_DROP", (0.02, 0.03, 0.05, 0.08, 0.12)),
+    Knob("plateau_no_learning", "app.rules.symptoms.plateau_no_learning", "MAX_DROP", (0.02, 0.03, 0.04, 0.05, 0.08, 0.12)),
     Knob("slow_convergence", "app.rules.symptoms.slow_convergence", "MIN_PACE_KEPT", (0.3, 0.4, 0.5, 0.6, 0.8)),
     Knob("eval_mismatch", "app.rules.symptoms.eval_mismatch", "MIN_GAP_VALIDATION", (0.1, 0.15, 0.2, 0.25, 0.3)),
     Knob("loss_collapse_zero", "app.rules.symptoms.loss_collapse_zero", "LOW_LOSS", (0.01, 0.02, 0.05, 0.1, 0.2)),

@@ -6,7 +6,7 @@ import textwrap
 from typing import Any
 
 from app import __version__
-from app.core.diagnosis import Diagnosis, Finding
+from app.core.diagnosis import Finding
 from app.core.i18n import T
 from app.rules.engine import CaseDiagnosis as DiagnosedCase
 

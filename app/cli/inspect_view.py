@@ -7,20 +7,25 @@ from typing import Any
 
 from app import __version__
 from app.core.model import LayerSpec, ModelSpec
+from app.core.read_summary import facts_text, model_facts, run_facts
 from app.core.run import Run
 from app.core.serialize import model_to_dict, run_to_dict
 from app.io.load import Loaded
 
 
 def render_json(loaded: Loaded) -> dict[str, Any]:
-    models = [model_to_dict(m) for m in loaded.models]
+    models = [dict(model_to_dict(m), read=_facts_json(model_facts(m))) for m in loaded.models]
     return {
         "traindoc": __version__,
-        "runs": [run_to_dict(run) for run in loaded.runs],
+        "runs": [dict(run_to_dict(run), read=_facts_json(run_facts(run))) for run in loaded.runs],
         "model": models[0] if models else None,
         "models": models,
         "skipped": list(loaded.skipped),
     }
+
+
+def _facts_json(facts) -> list[dict[str, Any]]:
+    return [{"kind": f.kind, "count": f.count, "names": list(f.names)} for f in facts]
 
 
 def _fmt(value: float | int | None) -> str:
@@ -50,13 +55,15 @@ def _table(rows: list[list[str]], right: set[int] = frozenset()) -> list[str]:  
 
 
 def _run_text(run: Run) -> list[str]:
-    out = [f"Run: {run.name}", f"  format: {run.format}   files: {', '.join(run.paths)}"]
-    counts = f"  epochs: {run.epoch_count}"
-    if run.fit.epochs_planned:
-        counts += f" (of {run.fit.epochs_planned} planned)"
-    if run.step_count:
-        counts += f"   steps: {run.step_count:,}"
-    out.append(counts)
+    out = [f"Run: {run.name}", f"  format: {run.format}   files: {', '.join(run.paths)}",
+           f"  read: {facts_text(run_facts(run))}"]
+    if run.epoch_count or run.step_count:
+        counts = f"  epochs: {run.epoch_count}"
+        if run.fit.epochs_planned:
+            counts += f" (of {run.fit.epochs_planned} planned)"
+        if run.step_count:
+            counts += f"   steps: {run.step_count:,}"
+        out.append(counts)
     fit = {k: v for k, v in run.fit.to_dict().items() if v is not None and k != "epochs_planned"}
     if fit:
         out.append("  fit: " + ", ".join(f"{k}={v}" for k, v in fit.items()))
@@ -78,7 +85,14 @@ def _run_text(run: Run) -> list[str]:
     for event in run.events:
         epoch = f"epoch {event.epoch}: " if event.epoch is not None else ""
         out.append(f"  event {event.kind}: {epoch}{event.text.strip()}   [{event.source}]")
-    if isinstance(run.model, ModelSpec):
+    for statement in run.statements:
+        value = "" if statement.value is None else f" = {statement.value}"
+        out.append(f"  said at line {statement.line}: \u201c{statement.sentence}\u201d -> "
+                   f"{statement.kind} {statement.id}{value}")
+    if isinstance(run.model, ModelSpec) and run.model.format == "code":
+        out.append("  model built by the code quoted in the text (never run):")
+        out.extend("  " + line for line in _model_text(run.model)[1:])
+    elif isinstance(run.model, ModelSpec):
         out.append("  model.summary() table found in the log:")
         out.extend("  " + line for line in _model_lines(run.model))
     for warning in run.warnings:
@@ -117,7 +131,8 @@ def _model_lines(model: ModelSpec) -> list[str]:
 
 
 def _model_text(model: ModelSpec) -> list[str]:
-    out = [f"Model: {model.name} ({model.class_name}, {model.format} file {model.source_path})"]
+    out = [f"Model: {model.name} ({model.class_name}, {model.format} file {model.source_path})",
+           f"  read: {facts_text(model_facts(model))}"]
     out.extend(_model_lines(model))
     out.append(f"  output activation: {model.output_activation or '-'}"
                f"   output units: {model.output_units if model.output_units is not None else '-'}")

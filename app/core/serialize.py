@@ -79,6 +79,8 @@ def run_to_dict(run: Run) -> dict[str, Any]:
             for ev in run.events
         ],
         "warnings": list(run.warnings),
+        "statements": [statement.to_dict() for statement in run.statements],
+        "skipped_lines": run.skipped_lines,
         "summary_model": model_to_dict(run.model) if isinstance(run.model, ModelSpec) else None,
     }
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.i18n import plural_forms
+from app.core.read_summary import model_facts, run_facts
 from app.gui.i18n import LANGUAGES, install_language
 from app.gui.plots.curve_panel import CurvePanel
 from app.gui.session import Session
@@ -37,6 +38,7 @@ from app.gui.views.dialogs import AboutDialog, PasteDialog
 from app.gui.views.findings_view import FindingsPanel
 from app.gui.views.code_view import CodeView
 from app.gui.views.model_view import ModelView
+from app.gui.views.read_facts import fact_lines, short_line
 from app.resources import resource_path
 
 FILE_FILTER = ("Training logs, models and code (*.txt *.log *.csv *.tsv *.json *.keras *.h5 *.hdf5 *tfevents* "
@@ -422,14 +424,23 @@ class MainWindow(QMainWindow):
         """One line per open run and model, in the UI language (its files in the tooltip)."""
         self.run_list.clear()
         for run in self.session.runs:
-            text = (self.tr("{0}  ({1}, {2} epoch(s))") if run.epoch_count else self.tr("{0}  ({1}, {2} step(s))"))
-            item = QListWidgetItem(plural_forms(text.format(run.name, run.format, run.epoch_count or run.step_count)))
-            item.setToolTip("\n".join(run.paths))
-            self.run_list.addItem(item)
+            if run.epoch_count or run.step_count:
+                text = (self.tr("{0}  ({1}, {2} epoch(s))") if run.epoch_count else self.tr("{0}  ({1}, {2} step(s))"))
+                title = plural_forms(text.format(run.name, run.format, run.epoch_count or run.step_count))
+            else:
+                title = self.tr("{0}  ({1})").format(run.name, run.format)
+            self._add_open_item(title, run_facts(run), run.paths)
         for model in self.session.models:
-            item = QListWidgetItem(self.tr("{0}  ({1} model)").format(model.name, model.format))
-            item.setToolTip(model.source_path)
-            self.run_list.addItem(item)
+            self._add_open_item(self.tr("{0}  ({1} model)").format(model.name, model.format),
+                                model_facts(model), [model.source_path])
+
+    def _add_open_item(self, title: str, facts: list, paths: list[str]) -> None:
+        """An Open files item: its title, what was read in short under it, all of it (and
+        the files) in the tooltip."""
+        item = QListWidgetItem(title + "\n    " + short_line(facts))
+        item.setData(Qt.ItemDataRole.UserRole, title)
+        item.setToolTip("\n".join([*paths, "", *fact_lines(facts)]))
+        self.run_list.addItem(item)
 
     def _on_contents(self) -> None:
         self._fill_open_list()

@@ -28,7 +28,10 @@ _CJK = "\u3400-\u9fff"
 _CODE_LINE = re.compile(
     r"^\s*(import |from \S+ import|def |class |return\b|if .*:\s*$|for .*:\s*$|while |with |try:|except|"
     r"@|#|[\w.\[\]'\"]+\s*(=|\+=|-=)\s*[^=]|[\w.]+\([^)]*\)\s*$|[)\]}],?\s*$)")
-_LOG_LINE = re.compile(r"(\d+/\d+\s*\[|\s-\s\w*loss:\s|^\s*Epoch\s+\d+\s*/\s*\d+|[━=]{5}|\|\s*[-\d.]+\s*\|)")
+# Keras prints, not prose: bars, records, headers, and callback messages ("Epoch 6: val_loss
+# did not improve from 0.60263" is ModelCheckpoint speaking, not the poster describing a plateau).
+_LOG_LINE = re.compile(r"(\d+/\d+\s*\[|\s-\s\w*loss:\s|^\s*Epoch\s+\d+\s*/\s*\d+|^\s*Epoch\s+\d+:\s|[━=]{5}|"
+                       r"\|\s*[-\d.]+\s*\|)")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])(?=\s|$)\s*|(?<=[。！？；])\s*|(?<=[,，])\s*(?=but\b|但是|但)", re.I)
 
 NUM = r"(?P<value>\d*\.\d+|\d+(?:\.\d+)?\s*%|百分之[五十一二三四六七八九]+)"

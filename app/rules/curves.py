@@ -153,3 +153,19 @@ def flat_suffix(y: np.ndarray, span: float) -> int:
         low, high = low2, high2
         start -= 1
     return start
+
+
+def training_loss_curve(run) -> Curve | None:
+    """The training loss of ``run`` (a :class:`~app.core.run.Run`) per epoch, or per step when
+    the run has one epoch at most; up to its first NaN/inf. Keras' own step lines are not
+    used: they print the running mean of the epoch so far, which flattens by construction
+    (corpus: the one-epoch runs of geeksmental and gh-keras-team-keras-7648)."""
+    if run is None:
+        return None
+    epoch = run.epochs.get("loss")
+    step = run.steps.get("loss") if run.format != "keras_console" else None
+    if epoch is not None and (len(epoch) >= 2 or step is None):
+        return curve(epoch).until_nonfinite()
+    if step is not None:
+        return curve(step).until_nonfinite()
+    return None

@@ -85,11 +85,10 @@ def _from_metrics(run: Run) -> Task | None:
     if any("binary_accuracy" in n for n in names):
         return Task("binary", 2, 0.5, "binary_accuracy metric", basis_zh="binary_accuracy 指标")
     loss = run.series("loss", "epoch") or run.series("loss", "step")
-    accuracy = run.series("accuracy", "epoch") or run.series("val_accuracy", "epoch")
-    if accuracy is None and not any("accuracy" in n for n in names):
-        return _from_uniform_loss(run)
+    accuracy = run.series("accuracy", "epoch") or run.series("val_accuracy", "epoch") \
+        or run.series("accuracy", "step") or run.series("val_accuracy", "step")
     if loss is None or accuracy is None:
-        return None
+        return _from_uniform_loss(run)
     finite = loss.y[np.isfinite(loss.y)]
     acc = accuracy.y[np.isfinite(accuracy.y)]
     if finite.size == 0 or acc.size == 0:
@@ -97,12 +96,16 @@ def _from_metrics(run: Run) -> Task | None:
     # A crossentropy that sits at ln C with accuracy near 1/C names C.
     level = float(np.median(finite[: max(1, finite.size // 2)]))
     mean_acc = float(np.mean(acc))
-    for classes in range(2, 101):
+    # the C whose ln C is nearest (ln 81 ... ln 127 all lie within 5 % of ln 100)
+    for classes in sorted(range(2, 101), key=lambda c: abs(level - math.log(c))):
         if abs(level - math.log(classes)) < 0.05 * math.log(classes) and abs(mean_acc - 1 / classes) < 0.05:
+            uniform = _from_uniform_loss(run)  # the same C, and the loss stays there all along
             return Task("multiclass" if classes > 2 else "binary", classes, 1.0 / classes,
                         f"loss near ln({classes}) = {math.log(classes):.3f} with accuracy near 1/{classes}",
-                        basis_zh=f"损失接近 ln({classes}) = {math.log(classes):.3f}、准确率接近 1/{classes}")
-    return None
+                        basis_zh=f"损失接近 ln({classes}) = {math.log(classes):.3f}、准确率接近 1/{classes}",
+                        uniform_loss=uniform.uniform_loss if uniform is not None and uniform.classes == classes
+                        else None)
+    return _from_uniform_loss(run)
 
 
 # A crossentropy of uniform predictions over C classes is ln C. A loss that stays within

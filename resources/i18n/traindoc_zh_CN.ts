@@ -126,173 +126,178 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="225"/>
+        <location filename="../../app/gui/main_window.py" line="227"/>
         <source>TrainDoc — training run diagnosis</source>
         <extracomment>the UI language after a switch</extracomment>
         <translation>TrainDoc — 训练诊断</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="227"/>
+        <location filename="../../app/gui/main_window.py" line="229"/>
         <source>&amp;Open…</source>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="228"/>
+        <location filename="../../app/gui/main_window.py" line="230"/>
         <source>&amp;Paste log</source>
         <translation>粘贴日志(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="229"/>
+        <location filename="../../app/gui/main_window.py" line="231"/>
         <source>Paste log &amp;text…</source>
         <translation>粘贴日志文本(&amp;T)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="230"/>
+        <location filename="../../app/gui/main_window.py" line="232"/>
         <source>&amp;Close all</source>
         <translation>全部关闭(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="231"/>
+        <location filename="../../app/gui/main_window.py" line="233"/>
         <source>&amp;Export report…</source>
         <translation>导出报告(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="232"/>
+        <location filename="../../app/gui/main_window.py" line="234"/>
         <source>Copy report as &amp;Markdown</source>
         <translation>复制报告为 Markdown(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="233"/>
+        <location filename="../../app/gui/main_window.py" line="235"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="234"/>
+        <location filename="../../app/gui/main_window.py" line="236"/>
         <source>&amp;Logarithmic loss axis</source>
         <translation>损失使用对数坐标(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="235"/>
+        <location filename="../../app/gui/main_window.py" line="237"/>
         <source>&amp;Reset zoom</source>
         <translation>重置缩放(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="236"/>
+        <location filename="../../app/gui/main_window.py" line="238"/>
         <source>&amp;About TrainDoc</source>
         <translation>关于 TrainDoc(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="237"/>
+        <location filename="../../app/gui/main_window.py" line="239"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="238"/>
+        <location filename="../../app/gui/main_window.py" line="240"/>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="239"/>
+        <location filename="../../app/gui/main_window.py" line="241"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="240"/>
+        <location filename="../../app/gui/main_window.py" line="242"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="241"/>
+        <location filename="../../app/gui/main_window.py" line="243"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="242"/>
+        <location filename="../../app/gui/main_window.py" line="244"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="243"/>
+        <location filename="../../app/gui/main_window.py" line="245"/>
         <source>Findings</source>
         <translation>诊断结果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="244"/>
+        <location filename="../../app/gui/main_window.py" line="246"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="245"/>
+        <location filename="../../app/gui/main_window.py" line="247"/>
         <source>Code</source>
         <translation>代码</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="246"/>
+        <location filename="../../app/gui/main_window.py" line="248"/>
         <source>Open files</source>
         <translation>已打开的文件</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="247"/>
+        <location filename="../../app/gui/main_window.py" line="249"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="248"/>
+        <location filename="../../app/gui/main_window.py" line="250"/>
         <source>Drop training logs, model files or folders here, or paste a log (Ctrl+V).</source>
         <translation>将训练日志、模型文件或文件夹拖到这里，或粘贴日志（Ctrl+V）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="259"/>
+        <location filename="../../app/gui/main_window.py" line="261"/>
         <source>Open training logs or models</source>
         <translation>打开训练日志或模型</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="332"/>
+        <location filename="../../app/gui/main_window.py" line="334"/>
         <source>Saved {0}</source>
         <translation>已保存 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="365"/>
+        <location filename="../../app/gui/main_window.py" line="367"/>
         <source>Export report</source>
         <translation>导出报告</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="387"/>
+        <location filename="../../app/gui/main_window.py" line="389"/>
         <source>Report saved to {0}</source>
         <translation>报告已保存到 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="397"/>
+        <location filename="../../app/gui/main_window.py" line="399"/>
         <source>Report copied as Markdown</source>
         <translation>报告已复制为 Markdown</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="425"/>
+        <location filename="../../app/gui/main_window.py" line="428"/>
         <source>{0}  ({1}, {2} epoch(s))</source>
         <translation>{0}（{1}，{2} 轮）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="425"/>
+        <location filename="../../app/gui/main_window.py" line="428"/>
         <source>{0}  ({1}, {2} step(s))</source>
         <translation>{0}（{1}，{2} 步）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="430"/>
+        <location filename="../../app/gui/main_window.py" line="431"/>
+        <source>{0}  ({1})</source>
+        <translation>{0}（{1}）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="434"/>
         <source>{0}  ({1} model)</source>
         <translation>{0}（{1} 模型）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="458"/>
+        <location filename="../../app/gui/main_window.py" line="469"/>
         <source>Most likely cause: {0} ({1:.0%})</source>
         <translation>最可能的原因：{0}（{1:.0%}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="481"/>
+        <location filename="../../app/gui/main_window.py" line="492"/>
         <source>(none)</source>
         <translation>（无）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="485"/>
+        <location filename="../../app/gui/main_window.py" line="496"/>
         <source>Clear list</source>
         <translation>清空列表</translation>
     </message>
@@ -560,6 +565,91 @@
         <location filename="../../app/gui/views/patch_dialog.py" line="288"/>
         <source>Re-initialized (shapes changed): {0}.</source>
         <translation>重新初始化（形状已改变）：{0}。</translation>
+    </message>
+</context>
+<context>
+    <name>ReadFacts</name>
+    <message>
+        <location filename="../../app/gui/views/read_facts.py" line="14"/>
+        <source>{count} epoch(s) of {names}</source>
+        <translation>{count} 轮：{names}</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/read_facts.py" line="15"/>
+        <source>{count} step(s) of {names}</source>
+        <translation>{count} 步：{names}</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/read_facts.py" line="16"/>
+        <source>{count} result(s) of evaluate() ({names})</source>
+        <translation>{count} 个 evaluate() 结果（{names}）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/read_facts.py" line="17"/>
+        <source>{count} sentence(s) used as evidence ({names})</source>
+        <translation>{count} 句文字用作证据（{names}）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/read_facts.py" line="18"/>
+        <source>{count} layer(s) ({names})</source>
+        <translation>{count} 层（{names}）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/read_facts.py" line="19"/>
+        <source>compile: {names}</source>
+        <translation>compile：{names}</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/read_facts.py" line="20"/>
+        <source>fit: {names}</source>
+        <translation>fit：{names}</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/read_facts.py" line="21"/>
+        <location filename="../../app/gui/views/read_facts.py" line="34"/>
+        <source>{count} other line(s) not read as metrics</source>
+        <translation>另有 {count} 行不是指标（输出、文字、代码）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/read_facts.py" line="27"/>
+        <source>{count} epoch(s)</source>
+        <translation>{count} 轮</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/read_facts.py" line="28"/>
+        <source>{count} step(s)</source>
+        <translation>{count} 步</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/read_facts.py" line="29"/>
+        <source>{count} result(s) of evaluate()</source>
+        <translation>{count} 个 evaluate() 结果</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/read_facts.py" line="30"/>
+        <source>{count} sentence(s)</source>
+        <translation>{count} 句文字</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/read_facts.py" line="31"/>
+        <source>{count} layer(s)</source>
+        <translation>{count} 层</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/read_facts.py" line="32"/>
+        <source>compiled</source>
+        <translation>已编译</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/read_facts.py" line="33"/>
+        <source>fit() settings</source>
+        <translation>fit() 设置</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/read_facts.py" line="46"/>
+        <location filename="../../app/gui/views/read_facts.py" line="53"/>
+        <source>nothing usable was read</source>
+        <translation>没有读到可用的内容</translation>
     </message>
 </context>
 <context>

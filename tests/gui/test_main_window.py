@@ -104,11 +104,29 @@ def test_language_switch_changes_visible_texts_and_is_remembered(qtbot, window):
     assert window.findings_dock.windowTitle() == "诊断结果"
     first = window.findings.tree.topLevelItem(0).text(0)
     assert first == "曲线显示"
-    assert window.run_list.item(0).text() == "seeds/seed004.txt（keras_console，5 轮）"  # the open list too
+    title, read = window.run_list.item(0).text().split("\n")
+    assert title == "seeds/seed004.txt（keras_console，5 轮）"  # the open list too
+    assert read.strip().startswith("5 轮 · 1 句文字 · 21 层")  # and what was read, translated
+    assert "5 轮：accuracy, loss, val_accuracy, val_loss" in window.run_list.item(0).toolTip()
     assert window.settings.language == "zh_CN"
     window.set_language("en")
     assert window.file_menu.title() == "&File"
-    assert window.run_list.item(0).text() == "seeds/seed004.txt  (keras_console, 5 epochs)"
+    assert window.run_list.item(0).text().split("\n")[0] == "seeds/seed004.txt  (keras_console, 5 epochs)"
+
+
+def test_open_files_panel_says_what_was_read_from_each_input(qtbot, window):
+    open_and_wait(qtbot, window, [SEED002])
+    item = window.run_list.item(0)
+    title, read = item.text().split("\n")
+    assert title == "seeds/seed002.txt  (keras_console, 10 epochs)"
+    # the counts under the title: epochs, evaluate() results, sentences, layers, compiled, lines not read
+    assert read.strip().startswith("10 epochs · 1 result of evaluate() · 2 sentences · 25 layers · compiled")
+    assert "other lines not read as metrics" in read
+    tip = item.toolTip().splitlines()
+    assert tip[0].endswith("seed002.txt")  # the file first, then every fact with its names
+    assert "10 epochs of accuracy, loss, val_accuracy, val_loss" in tip
+    assert "compile: loss=binary_crossentropy, optimizer=SGD, learning_rate=0.01, metric=accuracy" in tip
+    assert "2 sentences used as evidence (stuck_chance_accuracy, loss)" in tip
 
 
 def test_several_runs_overlay(qtbot, window):

@@ -62,7 +62,9 @@ STUCK = dict(loss=[0.6931] * 8, accuracy=[0.5012, 0.4987, 0.5003, 0.4991, 0.5008
 
 # ------------------------------------------------------------------ label_loss_mismatch
 
-def test_one_softmax_unit_is_reported_first_with_its_fix():
+def test_one_softmax_unit_with_binary_crossentropy_is_the_output_activation():
+    # Softmax over one unit is the constant 1; with binary crossentropy the activation is what
+    # does not fit the loss (taxonomy: final_activation_mismatch; corpus so-46620813).
     model = code_model("""
 model = keras.Sequential([layers.Flatten(input_shape=(28, 28)), layers.Dense(64, activation="relu"),
                           layers.Dense(1, activation="softmax")])
@@ -71,9 +73,21 @@ model.fit(x_train, y_train, epochs=8)
 """)
     diagnosis = diagnose(run(**STUCK), model)
     top = diagnosis.reported[0]
+    assert top.cause == "final_activation_mismatch" and "one_unit_softmax" in codes(top)
+    assert next(f for f in top.fixes if f.id == "set_output_activation").params["activation"] == "sigmoid"
+    assert "label_loss_mismatch" not in {f.cause for f in diagnosis.reported}
+
+
+def test_one_softmax_unit_with_a_categorical_loss_is_the_label_encoding():
+    model = code_model("""
+model = keras.Sequential([layers.Flatten(input_shape=(28, 28)), layers.Dense(64, activation="relu"),
+                          layers.Dense(1, activation="softmax")])
+model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+model.fit(x_train, y_train, epochs=8)
+""")
+    top = diagnose(run(**STUCK), model).reported[0]
     assert top.cause == "label_loss_mismatch" and "one_unit_softmax" in codes(top)
     assert {f.id for f in top.fixes} >= {"set_output_activation", "check_labels"}
-    assert next(f for f in top.fixes if f.id == "set_output_activation").params["activation"] == "sigmoid"
 
 
 def test_categorical_crossentropy_over_one_output_and_sparse_loss_with_one_hot_labels():

@@ -1,7 +1,6 @@
 """Logs of one run merge; different runs stay apart; outputs are atomic and never inputs."""
 
 import math
-import os
 
 import numpy as np
 import pytest

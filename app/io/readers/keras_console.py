@@ -255,6 +255,7 @@ class _ConsoleParser:
         self.names: dict[str, str] = {}  # raw metric name -> canonical name
         self.translated: set[str] = set()
         self.samples_seen = False  # a 'Train on N samples' line was read
+        self.skipped_lines = 0  # non-blank lines read as nothing (prints, prose, code)
 
     # ------------------------------------------------------------------ streaming
 
@@ -433,6 +434,7 @@ class _ConsoleParser:
             self.table_first = lineno - len(self.table) + 1
             return
         if self.table is None:
+            self.skipped_lines += 1
             self.recent_lines.append(seg[:MAX_KEPT_LINE])
             if len(self.recent_lines) > 8:
                 del self.recent_lines[:4]
@@ -977,6 +979,7 @@ class _ConsoleParser:
         state.fit.derive()
         run.fit = state.fit
         run.model = state.model
+        run.skipped_lines = self.skipped_lines
         run.warnings = list(state.warnings)
         if state.overshoot:
             run.warnings.append(f"the step counter ran past its target ({state.overshoot}); "

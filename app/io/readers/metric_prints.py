@@ -56,7 +56,10 @@ from app.core.errors import InputError
 from app.core.progress import NO_PROGRESS, Cancelled, Progress, check_cancelled
 from app.core.run import Evaluation, Run, Series, Source
 from app.io.print_grammar import (
-    MAX_LINE, NUM, TABLE_HEADER, TIME, Line, canonical, clean, metricish, parse_line, to_float,
+    MAX_LINE, TABLE_HEADER, TIME, Line, canonical, clean, metricish, parse_line, to_float,
+)
+from app.io.print_templates import (
+    MAX_OTHER_SHARE, MAX_TEMPLATES, ChunkRows, Template, TemplateSet, make_template, mixed_rows,
 )
 from app.io.sniff import Probe, TextSource
 from app.io.table import run_name
@@ -119,106 +122,43 @@ class _RunState:
         column[2].append(line)
 
 
-_NUM_TOKEN = re.compile(r"(?<![\w.])[-+]?(?:nan|inf(?:inity)?|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
-                        r"(?![\w]|\.\d)", re.I)
-_SPACES = re.compile(r"[ \t]+")
-MAX_TEMPLATES = 4
-_VALUE = r"([^\s,;|\]\[()]+)"  # a number in the whole-chunk pattern (checked when converted)
-MARKER = 7000  # numbers put in place of a line's numbers to see which role each one plays
-
-
 @dataclass
-class _Template:
-    """A line shape with its numbers cut out, and the role of each number (see the module
-    docstring): ``epoch``/``step`` and their totals are group indexes, ``pairs`` lists
-    ``(group, canonical name, printed name, scale)``."""
+class _Part:
+    """The lines of one template in a chunk, as columns."""
 
-    regex: re.Pattern  # one line, spacing as it comes
-    exact: re.Pattern  # the whole chunk at once, spacing as in the first line (re.M)
-    epoch: int | None
-    epoch_total: int | None
-    step: int | None
-    step_total: int | None
-    pairs: list[tuple[int, str, str, float]]
+    template: Template
+    offsets: np.ndarray  # line offsets in the chunk
+    column: dict[int, np.ndarray]  # number group -> values
+    axis: str
+    epoch: np.ndarray | None
+    epoch_total: np.ndarray | None
+    step: np.ndarray | None
+    step_total: np.ndarray | None
+    x: np.ndarray | None = None
 
-    def line(self, groups: tuple[str, ...]) -> Line:
-        out = Line()
-        if self.epoch is not None:
-            out.epoch = int(groups[self.epoch])
-            out.epoch_total = int(groups[self.epoch_total]) if self.epoch_total is not None else None
-        if self.step is not None:
-            out.step = int(groups[self.step])
-            out.step_total = int(groups[self.step_total]) if self.step_total is not None else None
-        out.pairs = [(name, raw, to_float(groups[group]) * scale) for group, name, raw, scale in self.pairs]
-        return out
+    @classmethod
+    def of(cls, template: Template, column: dict[int, np.ndarray], offsets: np.ndarray,
+           first_epoch: int | None) -> "_Part | None":
 
+        def whole(group: int | None) -> np.ndarray | None:
+            if group is None:
+                return None
+            data = column[group]
+            if not bool(np.all(np.isfinite(data))) or not bool(np.all(data == np.floor(data))):
+                raise ValueError
+            return data.astype(np.int64)
 
-def _template(raw: str, parsed: Line) -> _Template | None:
-    """The template of a keyed record line, or None when its numbers cannot be told apart."""
-    line = raw.rstrip(" \t\r")
-    if "\r" in line or "\b" in line or "\x1b" in line or len(line) > 600:
-        return None
-    cleaned = clean(line)
-    start = len(line) - len(cleaned)
-    tokens = list(_NUM_TOKEN.finditer(line))
-    if not tokens or len(tokens) > 40:
-        return None
-    parts = []
-    marked = []
-    last = 0
-    for index, token in enumerate(tokens):
-        literal = line[last:token.start()]
-        parts.append(_SPACES.sub(lambda _m: "\x00", literal))
-        marked.append(literal)
-        marked.append(str(MARKER + index) if token.start() >= start else token.group(0))
-        last = token.end()
-    tail = line[last:]
-    parts.append(_SPACES.sub(lambda _m: "\x00", tail))
-    marked.append(tail)
-    role = parse_line(clean("".join(marked)))
-    if role is None or role.label or role.caffe or isinstance(role.epoch, float):
-        return None
-    index_of = {MARKER + i: i for i in range(len(tokens))}
-
-    def group(value: int | None) -> int | None:
-        return None if value is None else index_of.get(value, -1)
-
-    epoch, epoch_total = group(role.epoch), group(role.epoch_total)
-    step, step_total = group(role.step), group(role.step_total)
-    if -1 in (epoch, epoch_total, step, step_total):
-        return None
-    pairs = []
-    for name, printed, value in role.pairs:
-        if not math.isfinite(value):
+        try:
+            epoch, step = whole(template.epoch), whole(template.step)
+            epoch_total, step_total = whole(template.epoch_total), whole(template.step_total)
+        except ValueError:
             return None
-        if value in index_of:
-            pairs.append((index_of[int(value)], name, printed, 1.0))
-        elif round(value * 100) in index_of and abs(value * 100 - round(value * 100)) < 1e-9:
-            pairs.append((index_of[round(value * 100)], name, printed, 0.01))
-        else:
-            return None
-    pattern = "".join(re.escape(part).replace("\x00", "[ \\t]+") + ("(" + NUM + ")" if i < len(tokens) else "")
-                      for i, part in enumerate(parts))
-    exact = "".join(re.escape(literal) + (_VALUE if i < len(tokens) else "")
-                    for i, literal in enumerate(marked[0::2]))
-    template = _Template(re.compile("^" + pattern + "[ \t\r]*$", re.I), re.compile("^" + exact + "$", re.M),
-                         epoch, epoch_total, step, step_total, pairs)  # type: ignore[arg-type]
-    match = template.regex.match(line)
-    try:
-        if match is None or not _same(template.line(match.groups()), parsed):
-            return None
-    except ValueError:
-        return None
-    return template
-
-
-def _same(a: Line, b: Line) -> bool:
-    if (a.epoch, a.epoch_total, a.step, a.step_total) != (b.epoch, b.epoch_total, b.step, b.step_total):
-        return False
-    if len(a.pairs) != len(b.pairs):
-        return False
-    return all(x[0] == y[0] and (x[2] == y[2] or (math.isnan(x[2]) and math.isnan(y[2])))
-               for x, y in zip(a.pairs, b.pairs))
+        if epoch is not None:
+            if first_epoch is None:
+                return None
+            epoch = epoch + (1 if first_epoch == 0 else 0)
+        axis = "step" if step is not None else "epoch"
+        return cls(template, offsets, column, axis, epoch, epoch_total, step, step_total)
 
 
 class _Parser:
@@ -234,7 +174,9 @@ class _Parser:
         self.fractional_epochs: dict[float, int] = {}
         self.skipped = 0
         self.lineno = 0
-        self.templates: list[_Template] = []
+        self.templates: list[Template] = []
+        self.template_set: TemplateSet | None = None  # the templates as one pattern
+        self.inert_shapes: dict[str, tuple[bool, int]] = {}  # line shape -> (inert, templates then)
         self.bulk = False  # the last chunk was all one template: try the next one whole
 
     # -- runs ---------------------------------------------------------------------
@@ -254,7 +196,8 @@ class _Parser:
         return self.run if self.run is not None else self._new_run()
 
     # -- lines --------------------------------------------------------------------
-    def feed(self, raw: str, lineno: int) -> None:
+    def feed(self, raw: str, lineno: int) -> bool:
+        """One line; True when it fits a template (the chunk may be read whole next time)."""
         for template in self.templates:
             match = template.regex.match(raw)
             if match is not None:
@@ -263,10 +206,10 @@ class _Parser:
                 except ValueError:
                     break
                 self._take(line, lineno)
-                return
+                return True
         seg = clean(raw)
         if not seg.strip():
-            return
+            return False
         if _BARE_NUMBER.fullmatch(seg):
             self.bare[0].append(to_float(seg))
             self.bare[1].append(lineno)
@@ -287,24 +230,25 @@ class _Parser:
             return
         if parsed.pairs and (parsed.epoch is not None or parsed.step is not None) \
                 and len(self.templates) < MAX_TEMPLATES and self.table is None:
-            template = _template(raw, parsed)
+            template = make_template(raw, parsed)
             if template is not None:
                 self.templates.append(template)
         self._take(parsed, lineno)
 
     def feed_block(self, text: str, lines: list[str] | None, lineno: int) -> int:
-        """The lines of one chunk (``text``, without its last line end): all at once when
-        every line fits the one template, one by one otherwise. Returns the last line number."""
-        if self.bulk and len(self.templates) == 1 and self.table is None:
-            template = self.templates[0]
-            count = text.count("\n") + 1
-            rows = template.exact.findall(text)
-            if len(rows) == count and self._bulk(template, rows, lineno + 1):
-                self.lineno = lineno + count
+        """The lines of one chunk (``text``, without its last line end): all at once when the
+        lines fit the templates (see :meth:`_bulk`), one by one otherwise. Returns the last
+        line number."""
+        if self.bulk and self.table is None and self.templates:
+            if self.template_set is None or len(self.template_set.templates) != len(self.templates):
+                self.template_set = TemplateSet.of(self.templates)
+            chunk = mixed_rows(text, self.template_set)
+            if chunk is not None and self._bulk(chunk, lineno + 1):
+                self.lineno = lineno + chunk.lines
                 return self.lineno
         if lines is None:
             lines = text.split("\n")
-        hits = 0
+        hits = others = 0
         feed = self.feed
         first = self.templates[0].regex.match if self.templates else None
         for line in lines:
@@ -321,74 +265,114 @@ class _Parser:
                         hits += 1
                         continue
             if line.strip():
-                feed(line, lineno)
+                if feed(line, lineno):
+                    hits += 1
+                else:
+                    others += 1
                 if first is None and self.templates:
                     first = self.templates[0].regex.match
-        self.bulk = hits == len(lines) or (hits >= len(lines) - 1 and len(lines) > 100)
+        self.bulk = hits > 0 and others <= MAX_OTHER_SHARE * len(lines)
         self.lineno = lineno
         return lineno
 
-    def _bulk(self, template: _Template, rows: list, first_line: int) -> bool:
-        """Records of one template, vectorized; False (nothing taken) when a run restarts
-        in them or a value is not a number (then the lines are read one by one)."""
+    def _inert(self, raw: str) -> bool:
+        """A line that fits no template and changes nothing when read (it is only skipped).
+        Lines of the same shape (digits aside) answer the same: the answer is kept by shape."""
+        shape = _DIGITS.sub("0", raw)
+        known = self.inert_shapes.get(shape)
+        if known is not None and len(self.templates) == known[1]:
+            return known[0]
+        seg = clean(raw)
+        if not seg.strip():
+            return True
+        inert = not any(template.regex.match(raw) for template in self.templates) \
+            and not (_BARE_NUMBER.fullmatch(seg) or TABLE_HEADER.match(seg) or _pandas_header(seg)) \
+            and parse_line(seg) is None
+        if len(self.inert_shapes) < MAX_SHAPES:
+            self.inert_shapes[shape] = (inert, len(self.templates))
+        return inert
+
+    def _bulk(self, chunk: ChunkRows, first_line: int) -> bool:
+        """The records of a chunk whose lines fit the templates, vectorized, with the result
+        of reading them one by one; False (nothing taken) when that is not certain: a run
+        restarts, a value is not a number, two templates print the same metric on one axis,
+        or a line outside the templates would be a record (then the lines are read one by one)."""
         run = self.run
-        if run is None:
+        if run is None or not all(self._inert(line) for _, line in chunk.others):
             return False
-        roles = [g for g in (template.epoch, template.epoch_total, template.step, template.step_total)
-                 if g is not None] + [group for group, _, _, _ in template.pairs]
-        values = _parse_columns(rows, roles)
-        if values is None:
-            return False
-        column = dict(zip(roles, values))
-
-        def whole(group: int | None) -> np.ndarray | None:
-            if group is None:
-                return None
-            data = column[group]
-            if not bool(np.all(np.isfinite(data))) or not bool(np.all(data == np.floor(data))):
-                raise ValueError
-            return data.astype(np.int64)
-
-        try:
-            epoch, step, step_total = whole(template.epoch), whole(template.step), whole(template.step_total)
-        except ValueError:
-            return False
-        n = len(rows)
-        previous = None
-        if epoch is not None:
-            if run.first_epoch is None:
-                return False
-            epoch = epoch + (1 if run.first_epoch == 0 else 0)
-            previous = np.concatenate(([run.last_epoch if run.last_epoch is not None else epoch[0]], epoch[:-1]))
-            if bool(np.any(epoch < previous)):
-                return False
-        if step is None:
-            axis, x = "epoch", epoch
-        else:
-            axis = "step"
-            if previous is not None:
-                prev_step = np.concatenate(([run.last_step if run.last_step is not None else -1], step[:-1]))
-                restart = (epoch > previous) & (step <= prev_step) & (prev_step >= 0)
-                width = prev_step if step_total is None else np.where(step_total > 0, step_total, prev_step)
-                offset = run.step_offset + np.cumsum(np.where(restart, width, 0))
-                run.step_offset = int(offset[-1])
-            else:
-                prev_step = np.concatenate(([run.last_step if run.last_step is not None else step[0]], step[:-1]))
-                if bool(np.any(step < prev_step)):
+        parts = []
+        seen: set[tuple[str, str]] = set()
+        for template, columns, offsets in zip(self.templates, chunk.columns, chunk.offsets):
+            if offsets.size:
+                part = _Part.of(template, columns, offsets, run.first_epoch)
+                if part is None or any((part.axis, name) in seen for _, name, _, _ in template.pairs):
                     return False
-                offset = run.step_offset
-            x = step + offset
-            run.last_step = int(step[-1])
-        if epoch is not None:
-            run.last_epoch = int(epoch[-1])
-        lines = np.arange(first_line, first_line + n, dtype=np.int64)
-        for group, name, raw, scale in template.pairs:
-            data = column[group]
-            run.add_many(axis, name, raw, x, data * scale if scale != 1.0 else data, lines)
-        run.records += n
-        self.open_key = (axis, int(x[-1]), int(lines[-1]))
+                seen.update((part.axis, name) for _, name, _, _ in template.pairs)
+                parts.append(part)
+        stepped = [part for part in parts if part.step is not None]
+        if not parts or len(stepped) > 1:
+            return False
+        # The epochs, in line order, never go back (else a new run starts: read line by line).
+        epoch_at = np.zeros(chunk.lines, dtype=np.int64)
+        has_epoch = np.zeros(chunk.lines, dtype=bool)
+        for part in parts:
+            if part.epoch is not None:
+                epoch_at[part.offsets] = part.epoch
+                has_epoch[part.offsets] = True
+        order = np.flatnonzero(has_epoch)
+        merged = epoch_at[order]
+        before = np.concatenate(([run.last_epoch if run.last_epoch is not None else merged[0]], merged[:-1])) \
+            if merged.size else merged
+        if bool(np.any(merged < before)):
+            return False
+        for part in parts:
+            part.x = part.epoch
+        if stepped:
+            if not self._step_x(run, stepped[0], before[np.searchsorted(order, stepped[0].offsets)]
+                                if stepped[0].epoch is not None else None):
+                return False
+        if merged.size:
+            run.last_epoch = int(merged[-1])
+        for part in sorted(parts, key=lambda p: int(p.offsets[0])):
+            if part.epoch_total is not None and run.epochs_planned is None and part.epoch_total[0] > 0:
+                run.epochs_planned = int(part.epoch_total[0])
+        last = max(parts, key=lambda p: int(p.offsets[-1]))
+        for part in parts:
+            lines = part.offsets.astype(np.int64) + first_line
+            for group, name, raw, scale in part.template.pairs:
+                data = part.column[group]
+                run.add_many(part.axis, name, raw, part.x, data * scale if scale != 1.0 else data, lines)
+            run.records += len(part.offsets)
+        self.skipped += len(chunk.others)
+        self.open_key = (last.axis, int(last.x[-1]), first_line + int(last.offsets[-1]))
         self.open_pairs = True
-        self.last_record = (axis, int(x[-1]))
+        self.last_record = (last.axis, int(last.x[-1]))
+        return True
+
+    @staticmethod
+    def _step_x(run: _RunState, part: "_Part", epoch_before: np.ndarray | None) -> bool:
+        """The global step numbers of the step lines (a counter restarting with each epoch is
+        offset by the steps before, as :meth:`_take` does); False when steps go back."""
+        step = part.step
+        if epoch_before is not None:
+            prev_step = np.concatenate(([run.last_step if run.last_step is not None else -1], step[:-1]))
+            restart = (part.epoch > epoch_before) & (step <= prev_step) & (prev_step >= 0)
+            width = prev_step if part.step_total is None else np.where(part.step_total > 0, part.step_total, prev_step)
+            offset = run.step_offset + np.cumsum(np.where(restart, width, 0))
+            run.step_offset = int(offset[-1])
+        else:
+            prev_step = np.concatenate(([run.last_step if run.last_step is not None else step[0]], step[:-1]))
+            if bool(np.any(step < prev_step)):
+                return False
+            offset = run.step_offset
+        rising = step > prev_step
+        if run.last_step is None:
+            rising[0] = False
+        if bool(rising.any()):
+            run.step_gap = int((step - prev_step)[rising][-1])
+        part.x = step + offset
+        run.last_step = int(step[-1])
+        run.epoch_marker = False
         return True
 
     def _table_row(self, seg: str, lineno: int) -> bool:
@@ -615,8 +599,7 @@ class _Parser:
         run.warnings.extend(state.warnings)
         if state.too_many:
             run.warnings.append(f"more than {MAX_METRICS} metric names: the later ones are not kept")
-        if self.skipped:
-            run.warnings.append(f"{self.skipped} line(s) without metric values skipped")
+        run.skipped_lines = self.skipped
         return run
 
 
@@ -641,37 +624,6 @@ def _table_columns(header: str) -> list[str]:
         columns = [c if i == 0 or "loss" in c or c.startswith(("train", "valid", "val_")) or c == "time"
                    else "valid_" + c for i, c in enumerate(columns)]
     return columns
-
-
-def _parse_columns(rows: list[tuple[str, ...]], groups: list[int]) -> list[np.ndarray] | None:
-    """The numbers of ``groups`` in ``rows`` (strings from the whole-chunk pattern) as
-    float64 columns, parsed by Arrow's CSV reader (C++, several times faster than a Python
-    loop over ``float``); None when one of them is not a number."""
-    import io
-    from operator import itemgetter
-
-    import pyarrow as pa
-    from pyarrow import csv as pa_csv
-
-    pick = itemgetter(*groups)
-    if len(groups) == 1:
-        text = "\n".join(pick(row) if isinstance(row, tuple) else row for row in rows)
-    else:
-        text = "\n".join(",".join(pick(row)) for row in rows)
-    names = [f"c{i}" for i in range(len(groups))]
-    try:
-        table = pa_csv.read_csv(
-            io.BytesIO(text.encode("ascii", "replace")),
-            read_options=pa_csv.ReadOptions(column_names=names, use_threads=True),
-            parse_options=pa_csv.ParseOptions(quote_char=False, escape_char=False),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.float64() for name in names}, null_values=["nan", "NaN", "-nan"],
-                strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, ValueError):
-        return None
-    if table.num_rows != len(rows):
-        return None
-    return [table.column(name).to_numpy() for name in names]
 
 
 def _evaluations_as_curve(run: Run, state: _RunState) -> None:
@@ -764,6 +716,9 @@ def read(source: TextSource, progress: Progress = NO_PROGRESS) -> list[Run]:
     return runs
 
 
+_DIGITS = re.compile(r"\d+")
+MAX_SHAPES = 10_000
+FIRST_BLOCK = 64 * 1024  # characters read line by line before whole chunks are tried
 _BARE_NUMBER = re.compile(r"\s*[-+]?(?:nan|inf|\d+\.\d*(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|\.\d+)\s*", re.I)
 MIN_BARE_NUMBERS = 5
 BARE_SHARE = 0.9
@@ -807,6 +762,13 @@ def _read_into(parser: "_Parser", source: TextSource, progress: Progress) -> Non
         body, carry = (text[:cut], text[cut + 1:]) if cut >= 0 else ("", text)
         if len(carry) > MAX_LINE * 4:
             carry = carry[-MAX_LINE:]
+        if body and lineno == 0 and len(body) > 2 * FIRST_BLOCK:
+            # The templates come from the first lines: read a short block line by line first,
+            # so the rest of the first chunk can already be read whole.
+            first = body.find("\n", FIRST_BLOCK)
+            if first > 0:
+                lineno = parser.feed_block(body[:first], None, lineno)
+                body = body[first + 1:]
         if body:
             lineno = parser.feed_block(body, None, lineno)
         progress.report(min(1.0, done / total), "reading training prints")

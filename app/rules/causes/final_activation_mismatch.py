@@ -23,6 +23,14 @@ ACTIVATION_BEFORE_SOFTMAX = T(
     "`{previous}` applies {activation} to the logits before the final {final}: negative logits are cut off",
     "`{previous}` 在最后的 {final} 之前对 logits 施加了 {activation}：负的 logits 被截断",
 )
+ONE_UNIT_SOFTMAX = T(
+    "the output `{layer}` is a softmax over 1 unit with {loss}: it outputs 1.0 for every sample, so "
+    "the loss cannot fall and accuracy is the share of one class; one unit for yes/no needs sigmoid",
+    "输出层 `{layer}` 是只有 1 个单元的 softmax，损失为 {loss}：对每个样本都输出 1.0，损失无法下降，"
+    "准确率就是某一类的占比；一个单元的二分类输出需要 sigmoid",
+)
+# A softmax over one unit is the constant 1: nothing the weights do reaches the loss.
+ONE_UNIT_SOFTMAX_WEIGHT = 0.9
 FITS = T(
     "the output activation {activation} fits {loss} (from_logits={from_logits})",
     "输出激活 {activation} 与 {loss}（from_logits={from_logits}）相匹配",
@@ -48,7 +56,8 @@ class FinalActivationMismatch(CauseRule):
         "from_logits=True, or the loss is not a crossentropy.",
         "当输出为 softmax/sigmoid 且 from_logits=False，或线性输出且 from_logits=True，或损失不是交叉熵时不报告。",
     )
-    explains = (SymptomWeight("nan_loss", 0.45), SymptomWeight("stuck_chance_accuracy", 0.35))
+    explains = (SymptomWeight("nan_loss", 0.45), SymptomWeight("stuck_chance_accuracy", 0.35),
+                SymptomWeight("plateau_no_learning", 0.3))
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
         model = ctx.model
@@ -65,6 +74,10 @@ class FinalActivationMismatch(CauseRule):
         if not logits and activation in NON_PROBABILITY:
             weight = 0.9 if activation in ("relu", "linear", None) else 0.75
             yield evidence("static", "non_probability_output", NON_PROB_WITH_CE, weight,
+                           where=layer_where(layer), **params)
+            return
+        if activation == "softmax" and model.output_units == 1 and loss.name.startswith("binary"):
+            yield evidence("static", "one_unit_softmax", ONE_UNIT_SOFTMAX, ONE_UNIT_SOFTMAX_WEIGHT,
                            where=layer_where(layer), **params)
             return
         if logits and activation in PROBABILITY:

@@ -57,15 +57,17 @@ def first_negative_loss(ctx: Context) -> tuple[str, int, float, int] | None:
     return None
 
 
-def negative_loss_evidence(ctx: Context, text, weight: float, **params) -> Evidence | None:
-    """Evidence of the first clearly negative loss (text gets metric, value, at, axis), or None."""
+def negative_loss_evidence(ctx: Context, text, weight: float, kind: str = "symptom", **params) -> Evidence | None:
+    """Evidence of the first clearly negative loss (text gets metric, value, at, axis), or None.
+    ``kind`` is "static" when the model names the loss that went negative: the model's own
+    loss function then decides it, not the curve alone."""
     found = first_negative_loss(ctx)
     if found is None:
         return None
     name, x, value, i = found
     series = ctx.series(name)
     axis = series.axis if series is not None else "epoch"
-    return evidence("symptom", "negative_loss", text, weight,
+    return evidence(kind, "negative_loss", text, weight,
                     where={"symptom": "negative_loss", "metric": name, "start": x, "end": x, "axis": axis},
                     source=series.source_of(i) if series is not None else None,
                     metric=name, value=value, at=x, axis=axis, axis_zh="轮" if axis == "epoch" else "步", **params)
@@ -117,7 +119,7 @@ class KlDivergenceMisuse(CauseRule):
             if negative is not None:
                 yield negative
             return
-        negative = negative_loss_evidence(ctx, SOFTMAX_TARGETS, NEGATIVE_LOSS_WEIGHT)
+        negative = negative_loss_evidence(ctx, SOFTMAX_TARGETS, NEGATIVE_LOSS_WEIGHT, kind="static")
         if negative is not None:
             yield negative
         else:

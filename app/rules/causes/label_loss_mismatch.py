@@ -99,7 +99,9 @@ class LabelLossMismatch(CauseRule):
         loss = model.loss.name
         layer = model.output_layer
         params = {"layer": layer.name if layer else "?", "loss": loss}
-        if model.output_activation == "softmax" and model.output_units == 1:
+        if model.output_activation == "softmax" and model.output_units == 1 and not loss.startswith("binary"):
+            # (with binary crossentropy the activation is what does not fit the loss:
+            # final_activation_mismatch, as the taxonomy and so-46620813 have it)
             yield evidence("static", "one_unit_softmax", ONE_UNIT_SOFTMAX, ONE_UNIT_SOFTMAX_WEIGHT,
                            where=layer_where(layer), **params)
             return
@@ -113,7 +115,8 @@ class LabelLossMismatch(CauseRule):
         if loss == "sparse_categorical_crossentropy" and one_hot is not None:
             yield evidence("static", "one_hot_with_sparse_loss", ONE_HOT_WITH_SPARSE, ONE_HOT_WITH_SPARSE_WEIGHT,
                            where={"setting": "code.labels"}, source=one_hot, snippet=one_hot.snippet or "")
-        negative = negative_loss_evidence(ctx, NEGATIVE_CROSSENTROPY, NEGATIVE_CROSSENTROPY_WEIGHT, loss=loss)
+        negative = negative_loss_evidence(ctx, NEGATIVE_CROSSENTROPY, NEGATIVE_CROSSENTROPY_WEIGHT, kind="static",
+                                          loss=loss)
         if negative is not None:
             yield negative
 

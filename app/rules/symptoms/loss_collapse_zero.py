@@ -10,7 +10,7 @@ import numpy as np
 from app.core.diagnosis import Symptom
 from app.core.i18n import T
 from app.rules.base import Context, SymptomDetector
-from app.rules.curves import curve
+from app.rules.curves import curve, training_loss_curve
 from app.rules.symptoms.stuck_chance_accuracy import chance_stretch
 
 ZERO_LOSS = 1e-3  # what Keras prints as 0.0000 / 0.0010
@@ -58,9 +58,8 @@ def _low_loss_poor_accuracy(ctx: Context, c) -> tuple[str, float, float] | None:
     end = float(np.median(c.y[-max(1, len(c) // 3):]))
     if not 0 <= end <= LOW_LOSS:
         return None
-    for name in ctx.accuracy_names():
-        if name.startswith("val_"):
-            continue
+    names = [n for n in ctx.accuracy_names() if not n.startswith("val_")] or ctx.accuracy_names()
+    for name in names:  # the training accuracy; the validation one when no other is printed
         series = ctx.series(name)
         y = series.y[np.isfinite(series.y)] if series is not None else np.array([])
         if y.size >= 2 and float(np.max(y)) <= POOR_ACCURACY:
@@ -78,10 +77,10 @@ class LossCollapseZero(SymptomDetector):
 
     def detect(self, ctx: Context) -> Iterator[Symptom]:
         run = ctx.run
-        series = ctx.series("loss")
-        if run is None or series is None:
+        c = training_loss_curve(run)
+        if run is None or c is None:
             return
-        c = curve(series).until_nonfinite()
+        series = run.epochs.get("loss") if c.axis == "epoch" else run.steps.get("loss")
         n = len(curve(series))
         if len(c) >= 2:
             hits = np.flatnonzero(np.abs(c.y) <= ZERO_LOSS)

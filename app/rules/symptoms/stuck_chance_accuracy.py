@@ -7,7 +7,7 @@ class (the majority share when data are imbalanced, or class 0 after NaN weights
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 import numpy as np
@@ -35,6 +35,17 @@ TRAINING_MOVES = 0.1
 # model) are not labeled stuck at chance.
 FROZEN_MIN_LEVEL = 0.01
 
+# Saturated outputs: Keras clips predictions to [1e-7, 1 - 1e-7] in its crossentropies, so
+# a model that answers every sample with certainty loses -ln(1e-7) = 16.118 per wrong answer
+# and nothing per right one: loss = 16.118 x (1 - accuracy). Its accuracy is then the share
+# of the classes it happens to name, whatever it learns. Corpus: the ratio is within 0.5 % of
+# 16.118 in most epochs of 10 runs of 9 faulty cases (8 labeled stuck at chance, all 9 stuck
+# or plateaued) and in no epoch of the 42 healthy runs; epochs where saturation sets in sit
+# at 15.6-16.09, outside the band.
+SATURATED_LOSS = 16.1181
+SATURATED_TOLERANCE = 0.005
+SATURATED_SHARE = 0.6
+
 DETAIL = T(
     "{metric} stays at {values} over {axis}s {start}–{end}; chance for {basis} is {chance}",
     "{metric} 在第 {start}–{end} {axis_zh}保持在 {values}；{basis_zh}的随机水平为 {chance}",
@@ -49,6 +60,15 @@ DETAIL_UNIFORM = T(
     "all {classes} classes as equally likely, so accuracy is at chance ({chance})",
     "{metric} 在第 {start}–{end} {axis_zh}保持在 {values}：即 ln({classes})，相当于把 {classes} 个类别"
     "都预测为同样可能，准确率处于随机水平（{chance}）",
+)
+DETAIL_SATURATED = T(
+    "{metric} at {values} over {axis}s {start}–{end} while the loss is 16.12 × (1 − accuracy) "
+    "in {hits} of {points} {axis}s: every wrong answer costs −ln(1e-7), the cap of Keras' clipped "
+    "crossentropy, so the outputs are saturated at 0 or 1 and the accuracy is the share of the "
+    "classes the model happens to name",
+    "{metric} 在第 {start}–{end} {axis_zh}为 {values}，而损失在 {points} {axis_zh}中有 {hits} {axis_zh}"
+    "等于 16.12 × (1 − 准确率)：每个错误答案的代价都是 −ln(1e-7)，即 Keras 截断交叉熵的上限，"
+    "说明输出饱和在 0 或 1，准确率只是模型碰巧给出的类别所占的比例",
 )
 AXIS_ZH = {"epoch": "轮", "step": "步"}
 
@@ -110,6 +130,28 @@ def chance_stretch(ctx: Context, name: str) -> Stretch | None:
     if from_early or after_nan or majority:
         return Stretch(name, c, start, float(np.median(tail)), FROZEN_SPAN, frozen=True)
     return None
+
+
+def saturated_stretch(ctx: Context, name: str) -> tuple[Stretch, int, int] | None:
+    """The whole curve of accuracy ``name`` when its loss is SATURATED_LOSS x (1 - accuracy)
+    in SATURATED_SHARE of the points: (stretch, points that fit, points)."""
+    series = ctx.series(name)
+    loss = ctx.series(("val_" if name.startswith("val_") else "") + "loss")
+    if series is None or loss is None or loss.axis != series.axis:
+        return None
+    x = np.intersect1d(series.x, loss.x)
+    accuracy = series.y[np.searchsorted(series.x, x)]
+    value = loss.y[np.searchsorted(loss.x, x)]
+    usable = np.isfinite(accuracy) & np.isfinite(value) & (accuracy < 0.999)
+    if not usable.any():
+        return None
+    ratio = value[usable] / (1.0 - accuracy[usable])
+    hits = int(np.sum(np.abs(ratio / SATURATED_LOSS - 1.0) <= SATURATED_TOLERANCE))
+    points = int(usable.sum())
+    if hits == 0 or hits < SATURATED_SHARE * points:
+        return None
+    c = curve(series)
+    return Stretch(name, c, 0, float(np.median(c.y)), FROZEN_SPAN, frozen=True), hits, points
 
 
 def _training_moves(ctx: Context, frozen: str) -> bool:
@@ -188,6 +230,11 @@ def _uniform_symptom(ctx: Context, metric: str) -> Symptom:
                    source=series.source_of(0) if not c.reduced else None)
 
 
+def _saturated_symptom(ctx: Context, stretch: Stretch, hits: int, points: int) -> Symptom:
+    symptom = stretch_symptom(ctx, "stuck_chance_accuracy", stretch, 0.4 + 0.4 * hits / points)
+    return replace(symptom, detail=DETAIL_SATURATED, params=dict(symptom.params, hits=hits, points=points))
+
+
 class StuckChanceAccuracy(SymptomDetector):
     id = "stuck_chance_accuracy"
     title = T("Accuracy stuck at chance", "准确率停留在随机水平")
@@ -202,12 +249,23 @@ class StuckChanceAccuracy(SymptomDetector):
         if task.uniform_loss and not ctx.accuracy_names() and ctx.run is not None:
             yield _uniform_symptom(ctx, task.uniform_loss)
             return
+        found = False
         for name in ctx.accuracy_names():
             stretch = chance_stretch(ctx, name)
             if stretch is None:
+                saturated = saturated_stretch(ctx, name)
+                if saturated is not None:
+                    found = True
+                    yield _saturated_symptom(ctx, *saturated)
                 continue
+            found = True
             closeness = 1.0 - float(np.mean(np.abs(stretch.values() - stretch.level))) / (2 * stretch.tolerance)
             strength = max(0.2, min(1.0, stretch.coverage * (0.6 + 0.4 * closeness)))
             if stretch.frozen:
                 strength *= 0.8
             yield stretch_symptom(ctx, self.id, stretch, strength)
+        if not found and task.uniform_loss and ctx.run is not None:
+            # The loss sits at ln C all along while the accuracy wanders around 1/C beyond the
+            # band (batch noise of a small evaluation set): the loss says it (corpus: the
+            # 4-choice reading task of gh-yuanhuanghuang-quality, 1.386 = ln 4 for 22 steps).
+            yield _uniform_symptom(ctx, task.uniform_loss)
