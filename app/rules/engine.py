@@ -132,8 +132,9 @@ def evaluate_rule(rule: CauseRule, ctx: Context) -> Finding | None:
     static_for = [e for e in static if e.weight > 0 and e.kind != "symptom"]
     own_curves = any(e.kind == "symptom" and e.weight > 0 for e in static)
     evidence = static + symptoms
-    if static_for and rule.explains and ctx.has_curves and not symptoms and not own_curves \
-            and not any(s.id in ("nan_loss",) for s in ctx.symptoms) and _log_is_informative(ctx):
+    if static_for and rule.explains and not symptoms and not own_curves \
+            and not any(s.id in ("nan_loss",) for s in ctx.symptoms) \
+            and ((ctx.has_curves and _log_is_informative(ctx)) or _described_only(ctx)):
         names = ", ".join(rule.explained_symptoms())
         evidence.append(Evidence(kind="absence", code="symptoms_absent", text=ABSENT,
                                  weight=ABSENT_SYMPTOMS_WEIGHT, params={"symptoms": names}))
@@ -169,6 +170,12 @@ def _with_code_line(item: Evidence, ctx: Context) -> Evidence:
         return item
     layer = ctx.model.layer(str(name))
     return replace(item, source=layer.source) if layer is not None and layer.source is not None else item
+
+
+def _described_only(ctx: Context) -> bool:
+    """No curves, but the text describes what went wrong (seed 001: "the loss fell for 1500
+    epochs, then jumped"): a cause that produces none of the described symptoms is weaker."""
+    return not ctx.has_curves and any(s.kind == "described" and s.id != "healthy" for s in ctx.symptoms)
 
 
 def _log_is_informative(ctx: Context) -> bool:

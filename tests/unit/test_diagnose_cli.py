@@ -59,6 +59,35 @@ def test_a_post_with_only_code_is_diagnosed_from_its_code(capsys, name, cause):
     assert cause in [f["cause"] for f in data["findings"]]
 
 
+# The causes each seed shows, from the seed column of ../shared/TAXONOMY.md (docs/TAXONOMY.md).
+SEED_CAUSES = {
+    "seed000": {"mse_for_classification", "vanishing_gradients", "class_imbalance", "unsafe_lambda_layer"},
+    "seed001": {"softmax_with_binary_crossentropy", "adam_epsilon_too_small", "activation_on_input"},
+    "seed002": {"softmax_with_binary_crossentropy", "batchnorm_train_inference_mismatch", "no_shuffle_sorted_data",
+                "dense_bottleneck", "unnormalized_inputs"},
+    "seed004": {"final_activation_mismatch", "exploding_gradients"},
+}
+MUST = {"seed000": "mse_for_classification", "seed001": "adam_epsilon_too_small",
+        "seed002": "softmax_with_binary_crossentropy", "seed004": "final_activation_mismatch"}
+
+
+@pytest.mark.parametrize("name", sorted(SEED_CAUSES))
+def test_each_seed_post_alone_gets_its_causes_as_the_top_three(capsys, name):
+    """Issue 13: the seed texts given alone to traindoc diagnose (prose, code, log as posted)
+    get the causes the taxonomy's seed column names as their top three findings."""
+    code, data = _diagnose_json(capsys, SEEDS / f"{name}.txt")
+    assert code == 0
+    top = [f["cause"] for f in data["findings"]][:3]
+    assert MUST[name] in top, top
+    assert set(top) <= SEED_CAUSES[name], top
+
+
+def test_seed003_a_list_of_lessons_is_read_as_prose_without_a_refusal(capsys):
+    code, data = _diagnose_json(capsys, SEEDS / "seed003.txt")
+    assert code == 0
+    assert data["inputs"] and data["findings"] == []  # no run to blame anything on
+
+
 def test_seed002_log_alone_shows_validation_stuck_and_eval_mismatch(capsys):
     code, data = _diagnose_json(capsys, SEEDS / "seed002.txt")
     assert code == 0
