@@ -109,7 +109,7 @@ class PlateauNoLearning(SymptomDetector):
             drop, rise = relative_drop(y), float(np.max(y) / y[0] - 1.0)
             if begin == 0 and 1.0 - float(np.median(y[1:])) / y[0] > MAX_DROP:
                 continue  # the first epoch stands far above the rest: judged from the second
-            if float(np.median(np.abs(np.diff(y)) / np.abs(y[:-1]))) > MAX_DROP:
+            if _noise(y) > MAX_DROP:
                 return  # the loss's own noise is wider than the band: flatness cannot be told
             if begin == 1:
                 # The first epoch's mean can hold a collapse in its first steps (unscaled inputs:
@@ -187,6 +187,13 @@ class PlateauNoLearning(SymptomDetector):
             if series is not None and float(np.nanmax(series.y)) <= FROZEN_MIN_LEVEL:
                 return True
         return False
+
+
+def _noise(y: np.ndarray) -> float:
+    """The median relative change from one point to the next (points at 0 left out)."""
+    level = np.abs(y[:-1])
+    changes = np.abs(np.diff(y))[level > 0] / level[level > 0]
+    return float(np.median(changes)) if changes.size else 0.0
 
 
 def _repeated_tail(y: np.ndarray) -> int | None:
