@@ -88,3 +88,13 @@ class Text:
 
 def T(en: str, zh_CN: str) -> Text:  # noqa: N802 - short constructor used in rule tables
     return Text(en, zh_CN)
+
+
+def percent(share: float, limit: float = 1e9) -> int:
+    """``share`` as a whole percentage for a message (0.253 -> 25), bounded so that the
+    extremes a log can hold (a loss of -1e308, a NaN) still give a number to print."""
+    value = 100.0 * share
+    if value != value:
+        return 0
+    return int(round(max(-limit, min(limit, value))))
+

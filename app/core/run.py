@@ -267,16 +267,27 @@ class Run:
     statements: list[Statement] = field(default_factory=list)  # what the text around it says
     skipped_lines: int = 0  # lines of the text that were neither records nor anything else read
 
+    _counted: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
     @property
     def epoch_count(self) -> int:
         """Number of distinct epochs with at least one value."""
-        xs = [s.x for s in self.epochs.values() if len(s)]
-        return int(np.unique(np.concatenate(xs)).size) if xs else 0
+        return self._distinct(self.epochs)
 
     @property
     def step_count(self) -> int:
-        xs = [s.x for s in self.steps.values() if len(s)]
-        return int(np.unique(np.concatenate(xs)).size) if xs else 0
+        return self._distinct(self.steps)
+
+    def _distinct(self, table: dict[str, Series]) -> int:
+        """Distinct x over the series of ``table``, kept for as long as the series are the same
+        (the window asks for the counts often: a 1M-row log must not be sorted each time)."""
+        key = tuple((name, id(s.x), len(s.x)) for name, s in table.items())
+        found = self._counted.get(key)
+        if found is None:
+            found = _distinct_x([s.x for s in table.values() if len(s)])
+            self._counted.clear()  # (one entry per table is all a run needs)
+            self._counted[key] = found
+        return found
 
     def metric_names(self) -> list[str]:
         return sorted(set(self.epochs) | set(self.steps))
@@ -306,6 +317,19 @@ class Run:
         if table is not None:
             target = table
         target[series.name] = series
+
+
+def _distinct_x(xs: list[np.ndarray]) -> int:
+    """Distinct values over the x arrays: one increasing array (the usual case, often shared
+    by every series) is counted without sorting."""
+    if not xs:
+        return 0
+    first = xs[0]
+    if all(x is first or (x.shape == first.shape and np.array_equal(x, first)) for x in xs[1:]):
+        if first.size < 2 or bool(np.all(first[1:] > first[:-1])):
+            return int(first.size)
+        return int(np.unique(first).size)
+    return int(np.unique(np.concatenate(xs)).size)
 
 
 def series_from_points(

@@ -44,6 +44,13 @@ def _training_code(loaded) -> dict:
     return found
 
 
+def _counted(runs: list[Run]) -> None:
+    """Count each run's epochs and steps here in the worker: the window asks for them (the
+    Open files list) and gets the kept figure instead of sorting a long run on its thread."""
+    for run in runs:
+        run.epoch_count, run.step_count  # noqa: B018 - computed for the cache
+
+
 def load_inputs(paths: Sequence[str], progress) -> LoadResult:
     """Worker side: read every path; unreadable ones are collected, not raised."""
     from app.io.load import load_path
@@ -61,6 +68,7 @@ def load_inputs(paths: Sequence[str], progress) -> LoadResult:
         result.skipped.extend(loaded.skipped)
         result.paths.append(path)
         result.code.update(_training_code(loaded))
+    _counted(result.runs)
     progress.report(1.0, "")
     return result
 
@@ -77,6 +85,7 @@ def load_pasted(text: str, label: str, progress) -> LoadResult:
     result.runs.extend(loaded.runs)
     result.models.extend(loaded.models)
     result.code.update(_training_code(loaded))
+    _counted(result.runs)
     return result
 
 

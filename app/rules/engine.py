@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
+import numpy as np
+
 from app.core.diagnosis import Diagnosis, Evidence, Finding, NotChecked, Symptom
 from app.core.i18n import T
 from app.core.ids import UNKNOWN
@@ -88,9 +90,12 @@ def _nowhere():
 
 
 def detect_symptoms(ctx: Context) -> list[Symptom]:
-    """Run every detector on the context's run (healthy last, seeing the others)."""
-    for detector in registry.detectors():
-        ctx.symptoms.extend(detector.detect(ctx))
+    """Run every detector on the context's run (healthy last, seeing the others). NaN, inf
+    and values near the float limits are data here (a loss of -1e308 is evidence): numpy's
+    overflow and invalid-value warnings are off, the detectors handle what comes out."""
+    with np.errstate(all="ignore"):
+        for detector in registry.detectors():
+            ctx.symptoms.extend(detector.detect(ctx))
     described = described_symptoms(ctx)
     if described:
         ctx.symptoms[:] = [s for s in ctx.symptoms if s.id != "healthy"] + described
@@ -193,7 +198,8 @@ def diagnose_context(ctx: Context) -> tuple[list[Symptom], list[Finding], list[N
         if missing:
             not_checked.append(NotChecked(rule.id, NEEDS_MODEL if "model" in missing else NEEDS_RUN))
             continue
-        finding = evaluate_rule(rule, ctx)
+        with np.errstate(all="ignore"):
+            finding = evaluate_rule(rule, ctx)
         if finding is not None:
             findings.append(finding)
     failures = [s for s in symptoms if s.id != "healthy" and s.kind == "measured"]

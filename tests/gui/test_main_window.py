@@ -297,3 +297,14 @@ def test_epoch_axis_has_whole_number_ticks_only(qtbot, window):
     x0, x1 = window.curves.plots["loss"].viewRange()[0]
     ticks = [v for _, values in axis.tickValues(x0, x1, 600) for v in values]
     assert ticks and all(float(v).is_integer() for v in ticks)
+
+
+def test_the_loading_worker_counts_epochs_so_the_window_does_not():
+    # issue 20: the Open files list asked a 1M-row run for its epoch count on the GUI thread,
+    # which sorted every series each time (2.56 s); the worker counts, the window reads the kept figure
+    from app.core.progress import NO_PROGRESS
+    from app.gui.session import load_inputs
+
+    result = load_inputs([str(FIXTURES / "runs" / "healthy_mlp" / "log.csv")], NO_PROGRESS)
+    (run,) = result.runs
+    assert run._counted, "counted in the worker"

@@ -91,3 +91,17 @@ def test_batch_size_not_guessed_when_ambiguous():
     fit = FitSettings(train_samples=100, steps_per_epoch=100)
     fit.derive()
     assert fit.batch_size is None
+
+
+def test_epoch_and_step_counts_are_kept_until_the_series_change():
+    # issue 20: the window asked Run.epoch_count twice per 1M-row run on its thread (2.56 s)
+    run = Run("r", "csvlogger")
+    x = np.arange(1, 200_001)
+    for name in ("loss", "accuracy", "val_loss"):
+        run.add_series(Series(name, "epoch", x.copy(), np.zeros(x.size)))
+    assert run.epoch_count == 200_000
+    assert list(run._counted.values()) == [200_000]  # kept
+    run.epochs["loss"] = Series("loss", "epoch", np.array([1, 5, 200_001]), np.zeros(3))  # replaced directly
+    assert run.epoch_count == 200_001  # a new series: counted again
+    run.add_series(Series("lr", "step", np.array([3, 1, 3]), np.zeros(3)))
+    assert run.step_count == 2  # unsorted and repeated x are counted as distinct values

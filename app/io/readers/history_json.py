@@ -136,8 +136,13 @@ def _number(value: Any, label: str, line: int | None, key: str, index: int) -> f
     if isinstance(value, bool):
         raise InputError(label, f"a number in {key!r}", line=line, entry=f"{key}[{index}]",
                          found=json.dumps(value))
-    if isinstance(value, (int, float)):
-        return float(value)
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:  # a 400-digit integer is beyond any float: read as ±inf
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, float):
+        return value
     if isinstance(value, str) and _NUMBER.match(value):
         return float(value)
     raise InputError(label, f"a number in {key!r}", line=line, entry=f"{key}[{index}]",

@@ -9,7 +9,7 @@ from typing import Iterator
 import numpy as np
 
 from app.core.diagnosis import Evidence, Fix
-from app.core.i18n import T
+from app.core.i18n import T, percent
 from app.rules.base import CauseRule, Context, SymptomWeight, evidence
 from app.rules.causes.kl_divergence_misuse import first_negative_loss
 from app.rules.curves import curve, relative_drop
@@ -113,7 +113,7 @@ class InsufficientCapacity(CauseRule):
             drop, start, end, axis = late
             yield evidence("symptom", "poor_and_improving", POOR_AND_IMPROVING, POOR_AND_IMPROVING_WEIGHT,
                            where={"metric": "loss", "start": start, "end": end, "axis": axis},
-                           metric=accuracy[0], value=round(accuracy[1], 4), drop_pct=int(round(100 * drop)),
+                           metric=accuracy[0], value=round(accuracy[1], 4), drop_pct=percent(drop),
                            start=start, end=end, axis=axis, axis_zh="轮" if axis == "epoch" else "步")
         model = ctx.model
         trainable = model.params_trainable if model is not None else None

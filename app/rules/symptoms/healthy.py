@@ -12,7 +12,7 @@ from typing import Iterator
 import numpy as np
 
 from app.core.diagnosis import Symptom
-from app.core.i18n import T
+from app.core.i18n import T, percent
 from app.rules.base import Context, SymptomDetector
 from app.rules.curves import curve, relative_drop
 
@@ -48,7 +48,7 @@ class Healthy(SymptomDetector):
         yield Symptom(
             id=self.id, run=run.name, metric=series.name, start=c.label(0), end=c.label(len(c) - 1),
             strength=1.0, detail=DETAIL,
-            params={"metric": series.name, "drop_pct": int(round(100 * drop)), "axis": c.axis,
+            params={"metric": series.name, "drop_pct": percent(drop), "axis": c.axis,
                     "axis_zh": "轮" if c.axis == "epoch" else "步",
                     "start": c.label(0), "end": c.label(len(c) - 1),
                     "early_stop": "; early stopping ended it" if early_stop else ""},

@@ -8,7 +8,7 @@ from typing import Iterator
 import numpy as np
 
 from app.core.diagnosis import Symptom
-from app.core.i18n import T
+from app.core.i18n import T, percent
 from app.rules.base import Context, SymptomDetector
 from app.rules.curves import curve, training_loss_curve
 from app.rules.symptoms.stuck_chance_accuracy import chance_stretch
@@ -96,7 +96,7 @@ class LossCollapseZero(SymptomDetector):
                     strength=0.9, detail=DETAIL_FAST,
                     params={"metric": "loss", "value": float(c.y[i]), "axis": c.axis,
                             "axis_zh": "轮" if c.axis == "epoch" else "步", "start": c.label(i),
-                            "share": int(round(100 * (i + 1) / n))},
+                            "share": percent((i + 1) / n)},
                     axis=c.axis,  # type: ignore[arg-type]
                 )
                 return

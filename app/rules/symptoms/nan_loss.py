@@ -7,7 +7,7 @@ from typing import Iterator
 import numpy as np
 
 from app.core.diagnosis import Symptom
-from app.core.i18n import T
+from app.core.i18n import T, percent
 from app.rules.base import Context, SymptomDetector
 
 DETAIL = T(
@@ -65,7 +65,7 @@ class NanLoss(SymptomDetector):
                     "axis_zh": AXIS_ZH[series.axis],
                     "start": int(series.x[first]),
                     "remaining": int(after.size),
-                    "persist_pct": int(round(100 * persist)),
+                    "persist_pct": percent(persist),
                     "others": f" (also: {', '.join(others)})" if others else "",
                     "others_zh": f"（另有：{', '.join(others)}）" if others else "",
                 },

@@ -12,7 +12,7 @@ from typing import Iterator
 import numpy as np
 
 from app.core.diagnosis import Symptom
-from app.core.i18n import T
+from app.core.i18n import T, percent
 from app.rules.base import Context, SymptomDetector
 from app.rules.curves import curve, rolling_median
 
@@ -83,8 +83,8 @@ class Oscillation(SymptomDetector):
                 id=self.id, run=run.name, metric=name, start=c.label(0), end=c.label(len(c) - 1),
                 strength=min(1.0, swing / (2 * MIN_SWING[name]) * reversals * 1.5),
                 detail=DETAIL,
-                params={"metric": name, "swing_pct": int(round(100 * swing)),
-                        "reversal_pct": int(round(100 * reversals)), "trend_pct": int(round(-100 * trend)),
+                params={"metric": name, "swing_pct": percent(swing),
+                        "reversal_pct": percent(reversals), "trend_pct": -percent(trend),
                         "axis": c.axis, "axis_zh": "轮" if c.axis == "epoch" else "步",
                         "start": c.label(0), "end": c.label(len(c) - 1)},
                 axis=c.axis,  # type: ignore[arg-type]

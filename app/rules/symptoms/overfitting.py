@@ -11,7 +11,7 @@ from typing import Iterator
 import numpy as np
 
 from app.core.diagnosis import Symptom
-from app.core.i18n import T
+from app.core.i18n import T, percent
 from app.rules.base import Context, SymptomDetector
 from app.rules.curves import curve, rolling_median
 
@@ -163,7 +163,7 @@ class Overfitting(SymptomDetector):
             detail=DETAIL,
             params={"axis": v.axis, "axis_zh": "轮" if v.axis == "epoch" else "步", "best": best_x,
                     "best_value": round(level, 4), "end": v.label(len(v) - 1),
-                    "last_value": round(last, 4), "rise_pct": int(round(100 * rise)),
+                    "last_value": round(last, 4), "rise_pct": percent(rise),
                     "train_best": round(train_best, 4), "train_last": round(train_last, 4)},
             axis=v.axis,  # type: ignore[arg-type]
         )

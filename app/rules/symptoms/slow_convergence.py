@@ -10,7 +10,7 @@ from typing import Iterator
 
 
 from app.core.diagnosis import Symptom
-from app.core.i18n import T
+from app.core.i18n import T, percent
 from app.rules.base import Context, SymptomDetector
 from app.rules.curves import curve, relative_drop, rolling_median
 
@@ -61,8 +61,8 @@ class SlowConvergence(SymptomDetector):
             id=self.id, run=run.name, metric="loss", start=c.label(0), end=c.label(n - 1),
             strength=min(1.0, 0.4 + 0.4 * min(pace, 1.5)),
             detail=DETAIL,
-            params={"metric": "loss", "drop_pct": int(round(100 * drop)),
-                    "pace_pct": int(round(100 * pace)), "axis": c.axis,
+            params={"metric": "loss", "drop_pct": percent(drop),
+                    "pace_pct": percent(pace), "axis": c.axis,
                     "axis_zh": "轮" if c.axis == "epoch" else "步",
                     "start": c.label(0), "end": c.label(n - 1)},
             axis=c.axis,  # type: ignore[arg-type]
