@@ -78,6 +78,8 @@ def _build_parser() -> argparse.ArgumentParser:
     diagnose.add_argument("-o", "--output", metavar="FILE",
                           help="write to FILE (a new file, written atomically) instead of stdout "
                                "(required for --format pdf and html)")
+    diagnose.add_argument("--force", action="store_true",
+                          help="replace the -o FILE when it exists (never an input, nor a file in an input folder)")
     diagnose.add_argument("--paper", choices=("A4", "Letter"), default="A4",
                           help="page size of --format pdf (default: A4)")
     diagnose.add_argument("--all", action="store_true",
@@ -140,7 +142,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "inspect":
         return _inspect(args.paths, args.format)
     if args.command == "diagnose":
-        return _diagnose(args.paths, args.format, args.output, args.all, args.lang, args.paper, args.code)
+        return _diagnose(args.paths, args.format, args.output, args.all, args.lang, args.paper, args.code, args.force)
     if args.command == "patch":
         from app.cli.patch_command import run as run_patch
 
@@ -195,9 +197,9 @@ def _read_all(paths: list[str], as_code: bool = False):
 
 
 def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all: bool, lang: str,
-              paper: str = "A4", code: list[str] | None = None) -> int:
+              paper: str = "A4", code: list[str] | None = None, force: bool = False) -> int:
     from app.cli.diagnose_view import render_json, render_text
-    from app.core.files import OutputError, write_atomic
+    from app.core.files import OutputError, check_output, write_atomic
     from app.report import format_for_path
     from app.rules.engine import diagnose_all
 
@@ -208,6 +210,13 @@ def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all
     if fmt in ("pdf", "html") and not output:
         print(f"traindoc: --format {fmt} needs -o FILE", file=sys.stderr)
         return EXIT_INPUT
+    input_paths = [p for p in [*paths, *(code or [])] if p != "-"]
+    if output:
+        try:  # before anything is read: a refused output costs no time
+            check_output(output, input_paths, overwrite=force)
+        except OutputError as error:
+            print(f"traindoc: {error}", file=sys.stderr)
+            return EXIT_INPUT
     try:
         loaded, failed = _read_all(paths)
     except KeyboardInterrupt:
@@ -234,7 +243,7 @@ def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all
         text = render_text(cases, lang, include_all)
     if output:
         try:
-            write_atomic(output, text, inputs=[p for p in paths if p != "-"])
+            write_atomic(output, text, inputs=input_paths, overwrite=force)
         except (OutputError, OSError) as error:
             print(f"traindoc: {error}", file=sys.stderr)
             return EXIT_INPUT

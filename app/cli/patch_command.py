@@ -49,6 +49,8 @@ def add_parser(sub) -> None:
     patch.add_argument("--training-out", metavar="FILE",
                        help="where to write the training settings (.json, .yaml); default: next to "
                             "OUT.keras as OUT.training.json")
+    patch.add_argument("--force", action="store_true",
+                       help="replace output files that exist (never an input, nor a file in an input folder)")
     patch.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
     patch.add_argument("--list", action="store_true", help="list the patch ids and exit")
     patch.add_argument("--lang", choices=["en", "zh_CN"], default="en", help="language of the texts")
@@ -56,7 +58,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from app.core.errors import InputError
-    from app.core.files import OutputError
+    from app.core.files import OutputError, check_output
     from app.io.code import read_code_file
     from app.patches import load_document, plan
     from app.patches.choose import UnknownFix, automatic_patches, patches_for
@@ -122,24 +124,34 @@ def run(args: argparse.Namespace) -> int:
     training_target = None
     if result.changes_for("training") and (args.training_out or args.output):
         training_target = args.training_out or _training_path(args.output)
-        if not args.training_out and os.path.exists(training_target):  # checked before anything is written
+        if not args.training_out and os.path.exists(training_target) and not args.force:
             print(f"traindoc: {training_target}: the training settings would replace an existing file; "
-                  "name a new one with --training-out", file=sys.stderr)
+                  "name a new one with --training-out (or --force to replace it)", file=sys.stderr)
             return EXIT_REFUSED
+    # Every output is checked before anything is written: an input, a file in an input
+    # folder, or an existing file without --force stops the command with nothing written.
+    targets = [t for t in (args.output if result.model_changed and not model_refused else None,
+                           training_target, args.code_out if script is not None and script.changed else None) if t]
+    try:
+        for target in targets:
+            check_output(target, inputs, overwrite=args.force)
+    except OutputError as error:
+        print(f"traindoc: {error}", file=sys.stderr)
+        return EXIT_REFUSED
     written: list[str] = []
     try:
         if result.model_changed and args.output and not model_refused:
-            written.append(_rebuild(args.model, result, args.output))
+            written.append(_rebuild(args.model, result, args.output, overwrite=args.force))
         if training_target is not None:
             from app.patches import write_training_settings
 
-            written.append(write_training_settings(result, training_target, inputs=inputs))
+            written.append(write_training_settings(result, training_target, inputs=inputs, overwrite=args.force))
         if args.code_out and script is not None:
             if not script.changed:
                 print("traindoc patch: nothing could be changed in the code (see above); "
                       f"{args.code_out} not written", file=sys.stderr)
             else:
-                written.append(write_script(script, args.code_out, inputs=inputs))
+                written.append(write_script(script, args.code_out, inputs=inputs, overwrite=args.force))
     except (OutputError, OSError) as error:
         print(f"traindoc: {error}", file=sys.stderr)
         return EXIT_REFUSED
@@ -179,7 +191,7 @@ def _training_path(output: str) -> str:
     return base + ".training.json"
 
 
-def _rebuild(source: str, result, output: str) -> str:
+def _rebuild(source: str, result, output: str, overwrite: bool = False) -> str:
     from app.core.i18n import plural_forms
     from app.probe import Refused, RebuildFailed, WorkerCrashed, run_rebuild
 
@@ -194,7 +206,7 @@ def _rebuild(source: str, result, output: str) -> str:
             return False
 
     try:
-        rebuilt = run_rebuild(source, result.document.config, output, Stderr())
+        rebuilt = run_rebuild(source, result.document.config, output, Stderr(), overwrite=overwrite)
     except Refused as error:
         raise _ProbeRefusal("the model cannot be rebuilt safely (the diagnosis still stands): "
                             + "; ".join(error.reasons[:5])) from None

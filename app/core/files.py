@@ -3,7 +3,8 @@
 Everything TrainDoc writes (reports, patched models, training configs) goes through
 :func:`write_atomic`: the data lands in a temporary file in the target folder and is moved
 into place with ``os.replace``, so a crash leaves either the old file or the new one, never
-half a file. Paths that were inputs of the session are refused.
+half a file. Paths that were inputs of the session, or lie in a folder given as input, are
+refused; an existing file is replaced only when the user asked for it.
 """
 
 from __future__ import annotations
@@ -24,13 +25,34 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
         return os.path.abspath(a) == os.path.abspath(b)
 
 
-def write_atomic(path: str | os.PathLike, data: bytes | str, *, inputs: Iterable[str] = (),
-                 encoding: str = "utf-8") -> str:
-    """Write ``data`` to ``path`` atomically; refuse if ``path`` is one of ``inputs``."""
+def _inside(path: str, folder: str) -> bool:
+    try:
+        real, base = os.path.realpath(path), os.path.realpath(folder)
+        return os.path.commonpath([real, base]) == base
+    except ValueError:  # different drives
+        return False
+
+
+def check_output(path: str | os.PathLike, inputs: Iterable[str] = (), *, overwrite: bool = False) -> str:
+    """Refuse an output path that is one of ``inputs``, lies inside an input folder, or
+    exists while ``overwrite`` was not asked for (``--force``; the app's save dialogs ask)."""
     path = os.fspath(path)
     for source in inputs:
+        source = os.fspath(source)
+        if os.path.isdir(source) and _inside(path, source):
+            raise OutputError(f"{path}: refusing to write inside {source}, a folder given as input; "
+                              "choose a file elsewhere")
         if os.path.exists(path) and same_file(path, source):
             raise OutputError(f"{path}: refusing to overwrite an input file; choose a new file name")
+    if os.path.exists(path) and not overwrite:
+        raise OutputError(f"{path}: the file exists; choose a new name (or --force to replace it)")
+    return path
+
+
+def write_atomic(path: str | os.PathLike, data: bytes | str, *, inputs: Iterable[str] = (),
+                 encoding: str = "utf-8", overwrite: bool = False) -> str:
+    """Write ``data`` to ``path`` atomically; refused as :func:`check_output` says."""
+    path = check_output(path, inputs, overwrite=overwrite)
     folder = os.path.dirname(os.path.abspath(path)) or "."
     if not os.path.isdir(folder):
         raise OutputError(f"{path}: the folder {folder} does not exist")

@@ -367,10 +367,12 @@ class MainWindow(QMainWindow):
         path, chosen = QFileDialog.getSaveFileName(self, self.tr("Export report"), start,
                                                    ";;".join(REPORT_FILTERS))
         if path:
-            self.export_report_to(path, REPORT_FILTERS.get(chosen, "pdf"))
+            self.export_report_to(path, REPORT_FILTERS.get(chosen, "pdf"), confirmed=True)
 
-    def export_report_to(self, path: str, fallback_format: str = "pdf") -> str | None:
-        """Write the report to ``path`` (a new file, never an input); returns the path written."""
+    def export_report_to(self, path: str, fallback_format: str = "pdf", confirmed: bool = False) -> str | None:
+        """Write the report to ``path`` (never an input or a file in an input folder); an
+        existing file is replaced only when ``confirmed`` (the save dialog asked); returns
+        the path written."""
         from app.core.files import OutputError
         from app.report import format_for_path, write_report
 
@@ -378,11 +380,12 @@ class MainWindow(QMainWindow):
         if fmt is None:
             fmt = fallback_format
             path = f"{path}.{fmt}"
+            confirmed = False  # the dialog asked about another name
         inputs = [p for run in self.session.runs for p in run.paths]
         inputs += [m.source_path for m in self.session.models if m.source_path]
         paper = "Letter" if QLocale.system().measurementSystem() == QLocale.MeasurementSystem.ImperialUSSystem else "A4"
         try:
-            written = write_report(self.report(), fmt, path, inputs=inputs, page_size=paper)
+            written = write_report(self.report(), fmt, path, inputs=inputs, page_size=paper, overwrite=confirmed)
         except (OutputError, OSError, ValueError) as error:
             self.show_error(str(error))
             return None

@@ -27,6 +27,7 @@ import h5py
 
 from app.core.errors import InputError
 from app.io import keras_config, shapes
+from app.io.hdf5_data_only import check_data_only
 from app.io.readers import h5_file, keras_file
 
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -162,6 +163,7 @@ def _load_h5(path: str) -> ModelDocument:
     except (OSError, ValueError, RuntimeError) as error:
         raise InputError(path, _EXPECTED, found=f"a damaged or truncated HDF5 file ({error})") from None
     with root:
+        check_data_only(root, path, _EXPECTED)
         try:
             model_text = h5_file._text(path, h5_file._attribute(path, root, "model_config"), "model_config")
             if model_text is None:

@@ -1179,16 +1179,17 @@ def code_text_for(plan: PatchPlan, script: ScriptPatch | None, lang: str = "en")
 _ENCODINGS = {"utf-8-sig": "utf-8-sig", "utf-16": "utf-16", "utf-16-le": "utf-16", "utf-16-be": "utf-16"}
 
 
-def write_script(script: ScriptPatch, out: str, *, inputs: list[str] | tuple[str, ...] = ()) -> str:
+def write_script(script: ScriptPatch, out: str, *, inputs: list[str] | tuple[str, ...] = (),
+                 overwrite: bool = False) -> str:
     """Write the patched script to ``out`` (a new file, atomically): the diff for a ``.diff``/
     ``.patch`` path, the notebook with its cells edited for an ``.ipynb`` path (when the code is
     a notebook), else the code, in the encoding and line ends of the original file."""
     from app.core.files import write_atomic
 
     if out.lower().endswith((".diff", ".patch")):
-        return write_atomic(out, script.diff(), inputs=[script.path, *inputs])
+        return write_atomic(out, script.diff(), inputs=[script.path, *inputs], overwrite=overwrite)
     if script.notebook is not None and out.lower().endswith(".ipynb"):
-        return write_atomic(out, script.file_text(), inputs=[script.path, *inputs])
+        return write_atomic(out, script.file_text(), inputs=[script.path, *inputs], overwrite=overwrite)
     encoding, newline = "utf-8", "\n"
     if os.path.isfile(script.path):
         from app.io.sniff import probe_file
@@ -1204,4 +1205,4 @@ def write_script(script: ScriptPatch, out: str, *, inputs: list[str] | tuple[str
         data = text.encode(encoding)
     except (UnicodeEncodeError, LookupError):
         data = text.encode("utf-8")
-    return write_atomic(out, data, inputs=[script.path, *inputs])
+    return write_atomic(out, data, inputs=[script.path, *inputs], overwrite=overwrite)

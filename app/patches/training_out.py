@@ -81,7 +81,8 @@ def to_yaml(value: Any, indent: int = 0) -> str:
     return pad + _scalar(value) + "\n"
 
 
-def write_training_settings(plan: PatchPlan, path: str | os.PathLike, inputs: list[str] | tuple = ()) -> str:
+def write_training_settings(plan: PatchPlan, path: str | os.PathLike, inputs: list[str] | tuple = (),
+                            overwrite: bool = False) -> str:
     """Write the plan's training settings atomically; YAML for .yaml/.yml, else JSON.
 
     Refuses (:class:`~app.core.files.OutputError`) to write over the model the plan came
@@ -93,4 +94,4 @@ def write_training_settings(plan: PatchPlan, path: str | os.PathLike, inputs: li
         text = "# Training settings written by TrainDoc (model.fit arguments and callbacks)\n" + to_yaml(settings)
     else:
         text = json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
-    return write_atomic(path, text, inputs=[plan.document.source_path, *inputs])
+    return write_atomic(path, text, inputs=[plan.document.source_path, *inputs], overwrite=overwrite)

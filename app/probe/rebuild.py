@@ -42,6 +42,7 @@ from app.core.files import OutputError
 from app.core.progress import NO_PROGRESS, Progress
 from app.io import keras_config
 from app.io.readers import h5_file, keras_file
+from app.io.hdf5_data_only import check_data_only
 from app.patches.allowlist import check_config
 from app.probe.client import TEMP_PREFIX, RebuildResult, Refused, check_out_path
 
@@ -337,6 +338,7 @@ def _open_keras_archive(path: str) -> Iterator[tuple[Any, h5py.File | None]]:
         except (OSError, ValueError, RuntimeError) as error:
             raise InputError(path, "an HDF5 model.weights.h5", entry="model.weights.h5",
                              found=f"data HDF5 cannot read ({error})") from None
+        check_data_only(weights, path, "a model.weights.h5 holding its own arrays", entry="model.weights.h5")
         yield config, weights
 
 
@@ -436,6 +438,7 @@ def _carry_from_h5(path: str, model: Any, result: RebuildResult) -> None:
     except (OSError, ValueError, RuntimeError) as error:
         raise InputError(path, h5_file._EXPECTED, found=f"a damaged or truncated HDF5 file ({error})") from None
     with root:
+        check_data_only(root, path, h5_file._EXPECTED)
         group = root.get("model_weights")
         if not isinstance(group, h5py.Group):
             group = root if ("layer_names" in root.attrs or "layer_names0" in root.attrs) else None

@@ -50,8 +50,9 @@ def render(report: Report, fmt: str, *, page_size: str = "A4") -> str | bytes:
 
 
 def write_report(report: Report, fmt: str, path: str | os.PathLike, inputs: Iterable[str] = (), *,
-                 page_size: str = "A4") -> str:
-    """Render and write atomically to a new file; refuses to overwrite one of ``inputs``."""
+                 page_size: str = "A4", overwrite: bool = False) -> str:
+    """Render and write atomically to a new file; refuses one of ``inputs``, a path inside an
+    input folder, and an existing file unless ``overwrite``."""
     from app.core.files import write_atomic
 
-    return write_atomic(path, render(report, fmt, page_size=page_size), inputs=list(inputs))
+    return write_atomic(path, render(report, fmt, page_size=page_size), inputs=list(inputs), overwrite=overwrite)

@@ -257,47 +257,47 @@
         <translation>导出报告</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="389"/>
+        <location filename="../../app/gui/main_window.py" line="392"/>
         <source>Report saved to {0}</source>
         <translation>报告已保存到 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="399"/>
+        <location filename="../../app/gui/main_window.py" line="402"/>
         <source>Report copied as Markdown</source>
         <translation>报告已复制为 Markdown</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="428"/>
+        <location filename="../../app/gui/main_window.py" line="431"/>
         <source>{0}  ({1}, {2} epoch(s))</source>
         <translation>{0}（{1}，{2} 轮）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="428"/>
+        <location filename="../../app/gui/main_window.py" line="431"/>
         <source>{0}  ({1}, {2} step(s))</source>
         <translation>{0}（{1}，{2} 步）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="431"/>
+        <location filename="../../app/gui/main_window.py" line="434"/>
         <source>{0}  ({1})</source>
         <translation>{0}（{1}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="434"/>
+        <location filename="../../app/gui/main_window.py" line="437"/>
         <source>{0}  ({1} model)</source>
         <translation>{0}（{1} 模型）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="469"/>
+        <location filename="../../app/gui/main_window.py" line="472"/>
         <source>Most likely cause: {0} ({1:.0%})</source>
         <translation>最可能的原因：{0}（{1:.0%}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="492"/>
+        <location filename="../../app/gui/main_window.py" line="495"/>
         <source>(none)</source>
         <translation>（无）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="496"/>
+        <location filename="../../app/gui/main_window.py" line="499"/>
         <source>Clear list</source>
         <translation>清空列表</translation>
     </message>
@@ -503,21 +503,16 @@
     </message>
     <message>
         <location filename="../../app/gui/views/patch_dialog.py" line="211"/>
-        <source>{0} is a file you opened: choose a new file name</source>
-        <translation>{0} 是你打开的文件：请换一个新文件名</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="213"/>
         <source>Rebuilding the model in a worker process…</source>
         <translation>正在后台进程中重建模型…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="219"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="217"/>
         <source>Save training config</source>
         <translation>保存训练配置</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="221"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="219"/>
         <source>JSON (*.json);;YAML (*.yaml *.yml)</source>
         <translation>JSON (*.json);;YAML (*.yaml *.yml)</translation>
     </message>
@@ -542,27 +537,27 @@
         <translation>Python (*.py);;统一差异格式 (*.diff *.patch)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="261"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="262"/>
         <source>Patched script saved to {0}</source>
         <translation>修改后的脚本已保存到 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="266"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="267"/>
         <source>Code change copied to the clipboard.</source>
         <translation>代码改动已复制到剪贴板。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="271"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="272"/>
         <source>Cancelled.</source>
         <translation>已取消。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="285"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="286"/>
         <source>Patched model saved to {0}: weights carried over for {1} layer(s).</source>
         <translation>修复后的模型已保存到 {0}：{1} 个层的权重已保留。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/patch_dialog.py" line="288"/>
+        <location filename="../../app/gui/views/patch_dialog.py" line="289"/>
         <source>Re-initialized (shapes changed): {0}.</source>
         <translation>重新初始化（形状已改变）：{0}。</translation>
     </message>
@@ -655,43 +650,43 @@
 <context>
     <name>Session</name>
     <message>
-        <location filename="../../app/gui/session.py" line="140"/>
+        <location filename="../../app/gui/session.py" line="149"/>
         <source>Reading {0}…</source>
         <extracomment>runs or models were added or removed list[CaseDiagnosis], the current diagnosis a message naming the file and what was wrong message, fraction (-1 when idle) paths read successfully (for recent files)</extracomment>
         <translation>正在读取 {0}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="147"/>
+        <location filename="../../app/gui/session.py" line="156"/>
         <source>The pasted text is empty.</source>
         <translation>粘贴的文本为空。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="151"/>
+        <location filename="../../app/gui/session.py" line="160"/>
         <source>pasted text {0}</source>
         <translation>粘贴的文本 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="151"/>
+        <location filename="../../app/gui/session.py" line="160"/>
         <source>pasted code {0}</source>
         <translation>粘贴的代码 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="174"/>
+        <location filename="../../app/gui/session.py" line="183"/>
         <source>Diagnosing…</source>
         <translation>正在诊断…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="209"/>
+        <location filename="../../app/gui/session.py" line="218"/>
         <source>Internal error while {0}: {1}</source>
         <translation>{0}时发生内部错误：{1}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="210"/>
+        <location filename="../../app/gui/session.py" line="219"/>
         <source>diagnosing</source>
         <translation>诊断</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="210"/>
+        <location filename="../../app/gui/session.py" line="219"/>
         <source>reading</source>
         <translation>读取</translation>
     </message>

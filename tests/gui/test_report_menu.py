@@ -156,8 +156,11 @@ def test_export_writes_the_format_its_file_ending_names(qtbot, window, tmp_path)
     assert window.export_report_to(str(tmp_path / "noext"), "html") == str(tmp_path / "noext.html")
     assert window.export_report_to(str(tmp_path / "plain")) == str(tmp_path / "plain.pdf")
     assert (tmp_path / "plain.pdf").read_bytes().startswith(b"%PDF-")
-    # Writing again replaces an earlier report (not an input) atomically.
-    assert window.export_report_to(str(tmp_path / "r.md")) == str(tmp_path / "r.md")
+    # An existing report is replaced only when the save dialog asked (issue 20), atomically.
+    window.banner.clear()
+    assert window.export_report_to(str(tmp_path / "r.md")) is None
+    assert "exists" in window.banner.label.text()
+    assert window.export_report_to(str(tmp_path / "r.md"), confirmed=True) == str(tmp_path / "r.md")
     # A folder that does not exist: nothing written, the reason in the banner.
     window.banner.clear()
     assert window.export_report_to(str(tmp_path / "missing" / "r.pdf")) is None

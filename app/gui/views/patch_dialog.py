@@ -33,10 +33,10 @@ from app.core.i18n import plural_forms
 from app.gui.tasks import TaskRunner
 
 
-def _rebuild(source: str, config: dict, out: str, progress):
+def _rebuild(source: str, config: dict, out: str, overwrite: bool, progress):
     from app.probe import run_rebuild
 
-    return run_rebuild(source, config, out, progress)
+    return run_rebuild(source, config, out, progress, overwrite=overwrite)
 
 
 class PatchPreviewDialog(QDialog):
@@ -194,25 +194,23 @@ class PatchPreviewDialog(QDialog):
         path, _ = QFileDialog.getSaveFileName(self, self.tr("Save patched model"), self.default_model_path(),
                                               self.tr("Keras model (*.keras)"))
         if path:
-            self.save_model_to(path if path.endswith(".keras") else path + ".keras")
+            self.save_model_to(path if path.endswith(".keras") else path + ".keras", confirmed=path.endswith(".keras"))
 
-    def save_model_to(self, path: str) -> None:
-        """Rebuild the patched model with its weights into ``path`` (a new file), off the GUI thread."""
-        from app.core.files import OutputError
+    def save_model_to(self, path: str, confirmed: bool = False) -> None:
+        """Rebuild the patched model with its weights into ``path`` (never an input or a file in
+        an input folder; an existing file only when ``confirmed``), off the GUI thread."""
+        from app.core.files import OutputError, check_output
         from app.probe import check_out_path
 
         try:
-            check_out_path(self.model_path, path)
+            check_out_path(self.model_path, path, overwrite=confirmed)
+            check_output(path, [*self.inputs, self.model_path], overwrite=confirmed)
         except OutputError as error:
             self._show_failure(str(error))
             return
-        if any(os.path.exists(path) and os.path.samefile(path, source) for source in self.inputs
-               if os.path.exists(source)):
-            self._show_failure(self.tr("{0} is a file you opened: choose a new file name").format(path))
-            return
         self.status.setText(self.tr("Rebuilding the model in a worker process…"))
         self._update_buttons(busy=True)
-        self.tasks.submit("rebuild", _rebuild, self.model_path, self.plan.document.config, path)
+        self.tasks.submit("rebuild", _rebuild, self.model_path, self.plan.document.config, path, confirmed)
 
     def save_training(self) -> None:
         base = os.path.splitext(os.path.basename(self.model_path or "model"))[0]
@@ -220,14 +218,16 @@ class PatchPreviewDialog(QDialog):
                                               os.path.join(self.start_dir, f"{base}_training.json"),
                                               self.tr("JSON (*.json);;YAML (*.yaml *.yml)"))
         if path:
-            self.save_training_to(path)
+            self.save_training_to(path, confirmed=True)
 
-    def save_training_to(self, path: str) -> None:
+    def save_training_to(self, path: str, confirmed: bool = False) -> None:
+        """Write the training settings to ``path``; an existing file only when ``confirmed``
+        (the save dialog asked)."""
         from app.core.files import OutputError
         from app.patches import write_training_settings
 
         try:
-            written = write_training_settings(self.plan, path, inputs=self.inputs)
+            written = write_training_settings(self.plan, path, inputs=self.inputs, overwrite=confirmed)
         except (OutputError, OSError) as error:
             self._show_failure(str(error))
             return
@@ -246,15 +246,16 @@ class PatchPreviewDialog(QDialog):
             kinds = self.tr("Notebook (*.ipynb)") + ";;" + kinds
         path, _ = QFileDialog.getSaveFileName(self, self.tr("Save patched script"), self.default_script_path(), kinds)
         if path:
-            self.save_script_to(path)
+            self.save_script_to(path, confirmed=True)
 
-    def save_script_to(self, path: str) -> None:
-        """Write the script with the fix made in it (or its diff, for .diff/.patch) to a new file."""
+    def save_script_to(self, path: str, confirmed: bool = False) -> None:
+        """Write the script with the fix made in it (or its diff, for .diff/.patch) to a new
+        file; an existing one only when ``confirmed`` (the save dialog asked)."""
         from app.core.files import OutputError
         from app.patches.script import write_script
 
         try:
-            written = write_script(self.script, path, inputs=self.inputs)
+            written = write_script(self.script, path, inputs=self.inputs, overwrite=confirmed)
         except (OutputError, OSError) as error:
             self._show_failure(str(error))
             return

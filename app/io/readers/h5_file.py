@@ -16,6 +16,8 @@ import math
 from typing import Any
 
 import h5py
+
+from app.io.hdf5_data_only import check_data_only
 import numpy as np
 
 from app.core.errors import InputError
@@ -197,6 +199,7 @@ def read(path: str, progress: Progress = NO_PROGRESS) -> ModelSpec:
         raise InputError(path, _EXPECTED, found=f"a damaged or truncated HDF5 file ({error})") from None
     with root:
         try:
+            check_data_only(root, path, _EXPECTED)
             return _read_root(path, root, progress)
         except InputError:
             raise

@@ -22,6 +22,8 @@ from typing import Any, BinaryIO
 
 import h5py
 
+from app.io.hdf5_data_only import check_data_only
+
 from app.core.errors import InputError
 from app.core.model import ModelSpec
 from app.core.progress import NO_PROGRESS, Progress, check_cancelled
@@ -257,6 +259,7 @@ def _apply_weights(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, m
                                       "truncated): parameters worked out from the config")
                 return
             with h5py.File(source, "r") as weights:
+                check_data_only(weights, path, "a model.weights.h5 holding its own arrays", entry="model.weights.h5")
                 saved: dict = {}
                 budget = [MAX_NODES]
                 unmatched = _walk_container(weights, model.layers, saved, budget, 0)
