@@ -33,6 +33,9 @@ class InputError(Exception):
         self.entry = entry
         super().__init__(self.message())
 
+    def __reduce__(self):  # crosses process boundaries (app.io.isolated) with its fields
+        return (_rebuild_input_error, (self.path, self.expected, self.found, self.line, self.entry))
+
     def message(self) -> str:
         where = self.path
         if self.line is not None:
@@ -54,3 +57,7 @@ class InputError(Exception):
             "found": self.found,
             "message": self.message(),
         }
+
+
+def _rebuild_input_error(path, expected, found, line, entry) -> InputError:
+    return InputError(path, expected, found=found, line=line, entry=entry)

@@ -158,6 +158,15 @@ def _load_keras(path: str) -> ModelDocument:
 
 
 def _load_h5(path: str) -> ModelDocument:
+    """The document of a legacy ``.h5`` model, read in a child process with a time limit
+    (:mod:`app.io.isolated`: a damaged file can hang libhdf5)."""
+    from app.io import isolated
+
+    return isolated.call(load_h5_here, path, path=path, expected=_EXPECTED)
+
+
+def load_h5_here(path: str) -> ModelDocument:
+    """:func:`_load_h5` in this process (what the child runs)."""
     try:
         root = h5py.File(path, "r")
     except (OSError, ValueError, RuntimeError) as error:

@@ -185,7 +185,16 @@ def _apply_weights(path: str, root: Any, model: ModelSpec, progress: Progress) -
 
 
 def read(path: str, progress: Progress = NO_PROGRESS) -> ModelSpec:
+    """The model of a legacy ``.h5`` file, parsed in a child process with a time limit
+    (:mod:`app.io.isolated`: a damaged file can hang libhdf5)."""
+    from app.io import isolated
+
     path = str(path)
+    return isolated.call(read_here, path, path=path, expected=_EXPECTED, progress=progress)
+
+
+def read_here(path: str, progress: Progress = NO_PROGRESS) -> ModelSpec:
+    """:func:`read` in this process (what the child runs)."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(65536)

@@ -241,6 +241,27 @@ def _size(shape: tuple) -> int:
     return total
 
 
+def _weights_isolated(path: str, info: zipfile.ZipInfo, model: ModelSpec, progress: Progress) -> ModelSpec:
+    """The parameter counts of ``model.weights.h5``, read in a child process with a time limit
+    (:mod:`app.io.isolated`: a damaged member can hang libhdf5); a member that hangs or fails
+    costs the counts only, never the architecture read from config.json."""
+    from app.io import isolated
+
+    try:
+        return isolated.call(weights_here, path, info.filename, model, path=path, entry="model.weights.h5",
+                             expected="a readable model.weights.h5", progress=progress)
+    except InputError as error:
+        model.warnings.append(f"model.weights.h5 not read ({error.found}): parameters worked out from the config")
+        return model
+
+
+def weights_here(path: str, member: str, model: ModelSpec) -> ModelSpec:
+    """What the child runs: :func:`_apply_weights` on the archive at ``path``; the model back."""
+    with zipfile.ZipFile(path) as archive:
+        _apply_weights(path, archive, archive.getinfo(member), model)
+    return model
+
+
 def _apply_weights(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, model: ModelSpec) -> None:
     """Count parameters from ``model.weights.h5``; on any trouble keep the inferred counts."""
     if info.file_size > MAX_WEIGHTS:
@@ -346,7 +367,7 @@ def _read_archive(path: str, archive: zipfile.ZipFile, progress: Progress) -> Mo
     check_cancelled(progress)
     progress.report(0.5, "model.weights.h5")
     if "model.weights.h5" in members:
-        _apply_weights(path, archive, members["model.weights.h5"], model)
+        model = _weights_isolated(path, members["model.weights.h5"], model, progress)
     else:
         model.warnings.append("no model.weights.h5 in the archive: parameters worked out from the config")
     progress.report(1.0, "")
