@@ -129,3 +129,27 @@ def test_a_real_keras_file_is_data_only():
 
     with h5py.File(H5, "r") as root:
         assert foreign_reference(root) is None
+
+
+def _archive_with(tmp_path, extra: list[tuple[zipfile.ZipInfo, bytes]], drop: str | None = None) -> Path:
+    with zipfile.ZipFile(KERAS) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist() if info.filename != drop]
+    crafted = tmp_path / "crafted.keras"
+    with zipfile.ZipFile(crafted, "w", zipfile.ZIP_STORED) as archive:
+        for info, data in [*members, *extra]:
+            archive.writestr(info, data)
+    return crafted
+
+
+def test_zip_members_with_absolute_or_parent_names_are_never_used(tmp_path):
+    import stat
+
+    evil = [(zipfile.ZipInfo(name), b"{}") for name in ("/etc/config.json", "../config.json", "a/../../x")]
+    (model,) = load_path(_archive_with(tmp_path, evil)).models
+    assert model.params_total == 995  # read from the archive's own members only
+    link = zipfile.ZipInfo("model.weights.h5")
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16  # a symlink member: its "content" is a path
+    crafted = _archive_with(tmp_path, [(link, str(H5).encode())], drop="model.weights.h5")
+    (model,) = load_path(crafted).models
+    assert model.layers and any("model.weights.h5" in w and "not" in w for w in model.warnings)
+    assert model.params_total != 3460  # the file the link names (another model) was not read
