@@ -9,7 +9,8 @@ with a clear message; the app and the CLI stay up, and the next call starts a fr
 The protocol is one pickled request per call on the child's stdin (the module and name of one
 of our functions, and its arguments: paths, our own dataclasses) and one pickled reply on its
 stdout (the result, or the exception raised). Both sides are TrainDoc's own code: nothing from
-a user's file is ever unpickled, only our objects built from its data.
+a user's file is ever unpickled, only our objects built from its data, and the parent reads a
+reply with an unpickler that knows only those classes (:data:`REPLY_CLASSES`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,26 @@ ALLOWED_MODULES = ("app.io.readers.", "app.patches.")  # what the child may be a
 
 _lock = threading.Lock()
 _child: subprocess.Popen | None = None
+
+
+# What a reply may hold besides plain data: our own result types. Everything else is refused
+# when the reply is read, so even a child whose libhdf5 was subverted by a crafted file
+# cannot make the parent run anything by what it writes back.
+REPLY_CLASSES = {
+    ("app.core.model", name) for name in ("ModelSpec", "LayerSpec", "BatchNormSpec", "LossSpec", "OptimizerSpec",
+                                          "CompileSpec")
+} | {("app.core.run", name) for name in ("FitSettings", "Source")} | {
+    ("app.core.errors", "_rebuild_input_error"), ("app.patches.document", "ModelDocument"),
+    ("builtins", "ValueError"), ("builtins", "RuntimeError"), ("builtins", "OSError"), ("builtins", "KeyError"),
+    ("builtins", "TypeError"), ("builtins", "set"), ("builtins", "frozenset"),
+}
+
+
+class _ReplyUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in REPLY_CLASSES:
+            raise pickle.UnpicklingError(f"a reply naming {module}.{name}")
+        return super().find_class(module, name)
 
 
 class ChildFailed(Exception):
@@ -89,7 +110,7 @@ def call(fn: Callable[..., Any], *args: Any, path: str, expected: str, entry: st
             try:
                 pickle.dump((fn.__module__, fn.__qualname__, args), child.stdin)
                 child.stdin.flush()
-                reply.append(pickle.load(child.stdout))
+                reply.append(_ReplyUnpickler(child.stdout).load())
             except Exception as error:  # EOF (the child died), or a reply that does not unpickle
                 reply.append((False, ChildFailed(str(error) or "no reply")))
 
@@ -116,8 +137,7 @@ def call(fn: Callable[..., Any], *args: Any, path: str, expected: str, entry: st
         _stop()
         raise InputError(path, expected, entry=entry, found="data that crashed the HDF5 library (the reader "
                                                             "process died; TrainDoc itself is unharmed)")
-    raise InputError(path, expected, entry=entry,
-                     found=f"an HDF5 file HDF5 cannot read ({type(value).__name__}: {value})")
+    raise InputError(path, expected, entry=entry, found=f"an HDF5 file HDF5 cannot read ({value})")
 
 
 def _serve() -> None:
@@ -134,8 +154,10 @@ def _serve() -> None:
                 raise ValueError(f"{module} is not a reader")
             fn = getattr(importlib.import_module(module), name)
             reply = (True, fn(*args))
-        except Exception as error:  # sent back as it is: the parent turns it into a message
+        except InputError as error:
             reply = (False, error)
+        except Exception as error:  # named in a plain RuntimeError: the parent turns it into a message
+            reply = (False, RuntimeError(f"{type(error).__name__}: {error}"))
         try:
             pickle.dump(reply, stdout)
         except Exception as error:  # an exception that does not pickle

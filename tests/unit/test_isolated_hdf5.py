@@ -61,3 +61,14 @@ def test_the_child_only_runs_readers():
 def test_a_keras_archive_is_read_with_its_weights_through_the_child():
     model = keras_file.read(str(RUNS / "healthy_mlp" / "model.keras"))
     assert model.params_total == 995 and not any("not read" in w for w in model.warnings)
+
+
+def test_a_reply_naming_anything_but_our_result_types_is_refused():
+    import io
+    import pickle
+
+    evil = pickle.dumps((True, os.system))  # what a subverted child could write back
+    with pytest.raises(pickle.UnpicklingError, match="posix.system"):
+        isolated._ReplyUnpickler(io.BytesIO(evil)).load()
+    model = h5_file.read_here(str(H5))
+    assert isolated._ReplyUnpickler(io.BytesIO(pickle.dumps((True, model)))).load()[1] == model
