@@ -1,6 +1,6 @@
 """Fuzz one reader in-process: mutate real inputs, read and diagnose each, keep what breaks.
 
-    .venv/bin/python tools/fuzz.py READER [--seconds N] [--seed S] [--out DIR]
+    .venv/bin/python tools/fuzz.py READER [--seconds N] [--inputs N] [--seed S] [--out DIR]
     .venv/bin/python tools/fuzz.py --list
 
 READER is a reader id (``history_json``, ``csvlogger``, ``keras_console``, ``metric_prints``,
@@ -55,11 +55,17 @@ def seeds_for(reader: str) -> list[bytes]:
         except (InputError, Exception):
             continue
         formats = {r.format for r in loaded.runs} | {m.format for m in loaded.models}
-        aliases = {"h5_file": "h5", "keras_file": "keras", "model_json": "json"}
+        aliases = {"h5_file": "h5", "keras_file": "keras", "model_json": "json", "lightning_csv": "lightning"}
         if reader in formats or aliases.get(reader) in formats:
             found.append(path.read_bytes())
         if len(found) >= 40:
             break
+    if not found and reader == "plain_table":
+        # No fixture is only a plain table (CSVLogger claims the epoch,loss files): the
+        # CSVLogger seeds keyed by step instead, comma- and tab-separated.
+        for data in seeds_for("csvlogger")[:20]:
+            stepped = data.replace(b"epoch", b"step", 1)
+            found += [stepped, stepped.replace(b",", b"\t")]
     return found
 
 
@@ -127,6 +133,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("reader", nargs="?")
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--inputs", type=int, default=0, help="stop after this many inputs (0: no limit)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--hang", type=float, default=30.0, help="seconds one input may take")
     parser.add_argument("--out", default=str(ROOT / "tools" / "fuzz-found"))
@@ -145,7 +152,7 @@ def main(argv: list[str]) -> int:
     found = 0
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="traindoc-fuzz-") as folder:
-        while time.monotonic() - start < args.seconds:
+        while time.monotonic() - start < args.seconds and not (args.inputs and sum(counts.values()) >= args.inputs):
             data = mutate(rng.choice(seeds), seeds, rng)
             outcome = run_one(data, SUFFIX.get(args.reader, ".txt"), folder, args.hang)
             kind = outcome.split(":")[0]

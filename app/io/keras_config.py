@@ -24,6 +24,7 @@ import re
 from typing import Any
 
 from app.core.errors import InputError
+from app.core.numbers import json_int
 from app.core.model import (BatchNormSpec, CompileSpec, LayerSpec, LossSpec,
                             ModelSpec, OptimizerSpec)
 from app.io import shapes
@@ -142,7 +143,7 @@ def canonical_optimizer(name: str) -> str:
 def parse_json(text: str, path: str, entry: str) -> Any:
     """``json.loads`` that only raises :class:`InputError` (NaN/Infinity are accepted)."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=json_int)
     except RecursionError:
         raise InputError(path, "JSON nested a reasonable number of levels", entry=entry,
                          found="JSON nested too deeply to read") from None

@@ -123,3 +123,37 @@ def test_reproducers_of_issue_20(text):
 def test_an_integer_beyond_floats_reads_as_inf():
     (run,) = load_text('{"loss": [1, ' + "9" * 400 + "]}", "pasted").runs
     assert run.epochs["loss"].y[1] == math.inf
+
+
+# 400-digit integers in a model config and a Trainer state (tools/fuzz.py model_json and
+# hf_trainer_state, seed 0): OverflowError in keras_config._number, rules/task.py (1 / units),
+# exploding_gradients._is_number and hf_trainer_state.read/_whole/_whole_epoch.
+FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures"
+HUGE = "9" * 400
+
+
+@pytest.mark.parametrize("source, number", [
+    ("runs/seed000_mse_sigmoid/model.json", '"units": 1,'),
+    ("runs/seed000_mse_sigmoid/model.json", '"units": 32,'),
+    ("other/hf_tiny/trainer_state.json", '"step": 4\n'),
+    ("other/hf_tiny/trainer_state.json", '"epoch": 4.0,'),
+])
+def test_integers_beyond_floats_in_configs_and_trainer_states(tmp_path, source, number):
+    text = (FIXTURES / source).read_text(encoding="utf-8")
+    assert number in text
+    key = number.partition(":")[0]
+    path = tmp_path / (FIXTURES / source).name
+    path.write_text(text.replace(number, f"{key}: {HUGE}{number[-1]}", 1), encoding="utf-8")
+    try:
+        loaded = load_path(path)
+    except InputError:
+        return
+    _diagnosed(loaded)
+
+
+def test_a_huge_integer_in_a_config_reads_as_no_units(tmp_path):
+    text = (FIXTURES / "runs/seed000_mse_sigmoid/model.json").read_text(encoding="utf-8")
+    path = tmp_path / "model.json"
+    path.write_text(text.replace('"units": 1,', f'"units": {HUGE},', 1), encoding="utf-8")
+    (model,) = load_path(path).models
+    assert model.layers[-1].units is None  # not an int any more: read as unknown

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from app.core.errors import InputError
+from app.core.numbers import json_int
 from app.core.progress import NO_PROGRESS, Progress, check_cancelled
 from app.core.run import Run, Series, Source, canonical_metric
 from app.io.sniff import Probe, TextSource
@@ -189,7 +190,7 @@ def read_json_text(source: TextSource, progress: Progress) -> str:
 def parse_json(text: str, label: str, expected: str) -> Any:
     """``json.loads`` with NaN/Infinity allowed; errors become InputError with the line."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=json_int)
     except json.JSONDecodeError as error:
         raise InputError(label, expected, line=error.lineno,
                          found=f"invalid JSON ({error.msg})") from None
@@ -223,7 +224,7 @@ def json_value_lines(text: str, max_depth: int) -> dict[tuple[Any, ...], int]:
                 raw = match.group(1)[1:-1]
                 if "\\" in raw:
                     try:
-                        raw = json.loads(match.group(1))
+                        raw = json.loads(match.group(1), parse_int=json_int)
                     except ValueError:
                         pass
                 path[-1] = raw
