@@ -142,6 +142,16 @@ class Series:
             line = value if value >= 0 else None
         return Source(self.source_path, line)
 
+    def display_levels(self) -> list:
+        """The series and its peak-decimated copies for drawing (:mod:`app.core.decimate`),
+        computed once: the loading worker asks first, so the window gets them kept."""
+        levels = self.__dict__.get("_display_levels")
+        if levels is None or levels[0][0].shape != self.x.shape:
+            from app.core.decimate import peak_levels
+
+            levels = self.__dict__["_display_levels"] = peak_levels(self.x, self.y)
+        return levels
+
     def value_at(self, x: int) -> float:
         """The value at epoch/step ``x`` (NaN if there is none)."""
         hits = np.nonzero(self.x == x)[0]

@@ -49,6 +49,8 @@ def _counted(runs: list[Run]) -> None:
     Open files list) and gets the kept figure instead of sorting a long run on its thread."""
     for run in runs:
         run.epoch_count, run.step_count  # noqa: B018 - computed for the cache
+        for series in [*run.epochs.values(), *run.steps.values()]:
+            series.display_levels()  # the curves as the window draws them (app.core.decimate)
 
 
 def load_inputs(paths: Sequence[str], progress) -> LoadResult:

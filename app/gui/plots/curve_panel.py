@@ -7,7 +7,11 @@
   where they began.
 - Symptom ranges are shaded and labeled; :meth:`highlight` shows one range strongly and
   brings it into view.
-- Million-point series stay fluid: ``clipToView`` plus automatic peak downsampling.
+- Million-point series stay fluid: each curve is drawn from the coarsest of its
+  peak-decimated copies (:mod:`app.core.decimate`, computed in the loading worker) that
+  shows the visible range in full detail, switched as the view zooms, plus pyqtgraph's
+  ``clipToView`` and peak downsampling on that copy. Dense curves are drawn with a thin
+  solid pen: Qt dashes and widens a dense zigzag path for hundreds of milliseconds.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from app.core.decimate import level_for
 from app.core.diagnosis import Symptom
 from app.core.run import Run, Series
 
@@ -70,6 +75,7 @@ class CountAxis(pg.AxisItem):
 LEGEND_CORNERS = {"top right": ((1, 0), (-10, 10)), "top left": ((0, 0), (10, 10)),
                   "bottom right": ((1, 1), (-10, -10)), "bottom left": ((0, 1), (10, -10))}
 LINE_SAMPLES = 400  # points taken along each curve (its line hides as much as its markers)
+DENSE_POINTS = 2000  # above this, a curve is a band on screen: thin solid pen, no dashes
 LABEL_WEIGHT = 25  # a symptom's name at the top edge counts as this many curve points
 
 
@@ -115,6 +121,8 @@ class CurvePanel(QWidget):
         layout.addWidget(self.view)
         self.plots: dict[str, pg.PlotItem] = {}
         self.items: dict[str, dict[str, pg.PlotDataItem]] = {p: {} for p in self.PLOTS}
+        self.series: dict[str, Series] = {}  # label -> the series drawn (all its points)
+        self._level: dict[str, int] = {}  # label -> the decimation level drawn now
         self.nan_markers: list[tuple[str, float]] = []  # (series label, x where NaN began)
         self.regions: list[Region] = []
         self.highlighted: Region | None = None
@@ -158,6 +166,22 @@ class CurvePanel(QWidget):
                     plot.vb.setXRange(float(x_range[0]), float(x_range[1]), padding=0)
         finally:
             self._syncing = False
+        self._refine(float(x_range[0]), float(x_range[1]))
+
+    def _refine(self, low: float, high: float) -> None:
+        """Draw each long curve from the decimation level that fits the visible x range."""
+        for items in self.items.values():
+            for label, item in items.items():
+                series = self.series.get(label)
+                if series is None:
+                    continue
+                levels = series.display_levels()
+                if len(levels) < 2:
+                    continue
+                level = level_for(levels, low, high)
+                if level != self._level.get(label):
+                    self._level[label] = level
+                    item.setData(*levels[level])
 
     def release(self) -> None:
         """Drop the plot items before Qt tears the scene down (pyqtgraph's legends are
@@ -210,6 +234,8 @@ class CurvePanel(QWidget):
             legend = plot.legend
             if legend is not None:
                 legend.clear()
+        self.series.clear()
+        self._level.clear()
         for item in self._nan_items:
             item.getViewBox().removeItem(item) if item.getViewBox() else None
         self._nan_items.clear()
@@ -238,11 +264,16 @@ class CurvePanel(QWidget):
         key = family(series.name)
         plot = self.plots[key]
         dashed = series.name.startswith("val_")
-        pen = pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
-        x = series.x.astype(np.float64)
-        y = series.y
+        levels = series.display_levels()
+        x, y = levels[0]
+        dense = x.size > DENSE_POINTS
+        pen = pg.mkPen(colour, width=1 if dense else 2,
+                       style=Qt.PenStyle.DashLine if dashed and not dense else Qt.PenStyle.SolidLine)
         symbol = "o" if x.size <= 60 else None
-        item = plot.plot(x, y, pen=pen, name=label, connect="finite", symbol=symbol, symbolSize=5,
+        self.series[label] = series
+        self._level[label] = len(levels) - 1  # the whole run in view: the coarsest copy
+        shown_x, shown_y = levels[-1]
+        item = plot.plot(shown_x, shown_y, pen=pen, name=label, connect="finite", symbol=symbol, symbolSize=5,
                          symbolBrush=colour, symbolPen=None)
         item.setClipToView(True)
         item.setDownsampling(auto=True, method="peak")
@@ -346,9 +377,16 @@ class CurvePanel(QWidget):
         self.plots["lr"].setLogMode(y=True)
 
     def reset_view(self) -> None:
-        for plot in self.plots.values():
+        # The whole x extent first, from the series themselves: pyqtgraph's autoRange sees
+        # only the clipped part of a zoomed-in curve. That range draws the coarse copies.
+        firsts = [float(s.x[0]) for s in self.series.values() if len(s)]
+        lasts = [float(s.x[-1]) for s in self.series.values() if len(s)]
+        if firsts:
+            self.plots["loss"].vb.setXRange(min(firsts), max(lasts))
+        for key, plot in self.plots.items():
             plot.enableAutoRange()
-            plot.autoRange()
+            if self.items[key]:  # (an empty plot would widen the shared x range by its padding)
+                plot.autoRange()
         self.place_legends()
 
     def place_legends(self) -> None:
@@ -382,6 +420,8 @@ class CurvePanel(QWidget):
                 x, y = item.getData()
                 if x is None or y is None or not len(x):
                     continue
+                if len(x) > 10 * LINE_SAMPLES:  # a zoomed-in long curve: enough to place a legend
+                    x, y = x[::len(x) // (10 * LINE_SAMPLES)], y[::len(y) // (10 * LINE_SAMPLES)]
                 keep = np.isfinite(x) & np.isfinite(y)
                 x, y = (np.asarray(x, dtype=float)[keep] - x0) / (x1 - x0), (np.asarray(y, dtype=float)[keep] - y0) / (y1 - y0)
                 if isinstance(item, pg.PlotDataItem) and len(x) > 1:  # the line between the points too
@@ -403,9 +443,9 @@ class CurvePanel(QWidget):
         """The exact logged values at the point nearest to ``x`` for every curve."""
         out: dict[str, float] = {}
         for items in self.items.values():
-            for label, item in items.items():
-                xs, ys = item.xData, item.yData
-                if xs is None or len(xs) == 0:
+            for label in items:
+                xs, ys = self.series[label].x, self.series[label].y  # every point, not the drawn copy
+                if len(xs) == 0:
                     continue
                 i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
                 if i > 0 and abs(xs[i - 1] - x) < abs(xs[i] - x):

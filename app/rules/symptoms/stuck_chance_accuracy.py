@@ -15,7 +15,7 @@ import numpy as np
 from app.core.diagnosis import Symptom
 from app.core.i18n import T, value_range
 from app.rules.base import Context, SymptomDetector
-from app.rules.curves import Curve, curve, flat_suffix, near_level_suffix
+from app.rules.curves import Curve, curve, flat_suffix, near_level_suffix, shared_x
 
 # A stretch counts when it covers at least this share of the run (and 2 points).
 MIN_COVERAGE = 0.3
@@ -139,7 +139,7 @@ def saturated_stretch(ctx: Context, name: str) -> tuple[Stretch, int, int] | Non
     loss = ctx.series(("val_" if name.startswith("val_") else "") + "loss")
     if series is None or loss is None or loss.axis != series.axis:
         return None
-    x = np.intersect1d(series.x, loss.x)
+    x = shared_x(series.x, loss.x)
     accuracy = series.y[np.searchsorted(series.x, x)]
     value = loss.y[np.searchsorted(loss.x, x)]
     usable = np.isfinite(accuracy) & np.isfinite(value) & (accuracy < 0.999)
