@@ -329,14 +329,24 @@ class Run:
         target[series.name] = series
 
 
+def same_x(a: np.ndarray, b: np.ndarray) -> bool:
+    """One x array (the same object, or equal values): series of one run usually share it."""
+    return a is b or (a.shape == b.shape and np.array_equal(a, b))
+
+
+def increasing(x: np.ndarray) -> bool:
+    """Strictly increasing, so already sorted and distinct (no np.unique needed)."""
+    return x.size < 2 or bool(np.all(x[1:] > x[:-1]))
+
+
 def _distinct_x(xs: list[np.ndarray]) -> int:
     """Distinct values over the x arrays: one increasing array (the usual case, often shared
     by every series) is counted without sorting."""
     if not xs:
         return 0
     first = xs[0]
-    if all(x is first or (x.shape == first.shape and np.array_equal(x, first)) for x in xs[1:]):
-        if first.size < 2 or bool(np.all(first[1:] > first[:-1])):
+    if all(same_x(x, first) for x in xs[1:]):
+        if increasing(first):
             return int(first.size)
         return int(np.unique(first).size)
     return int(np.unique(np.concatenate(xs)).size)
