@@ -645,7 +645,10 @@ def test_overfitting_small_data_without_the_sample_count_weighs_the_models_regul
     held, _ = diagnose(OverfittingSmallData, plain_mlp(lay("drop", "Dropout", shape=(None, 12))), overfitting_run())
     assert "unregularized" in codes(plain) and "params_per_sample" not in codes(plain)
     assert plain.confidence > curve_only.confidence
-    assert "regularized" in codes(held) and held.confidence < curve_only.confidence
+    # on a measured overfitting curve the regularization counts only a little against (it
+    # evidently did not hold the model back): no higher than the curve alone
+    against = next(e.weight for e in held.evidence if e.code == "regularized")
+    assert -0.3 < against < 0 and held.confidence <= curve_only.confidence
     assert plain.settle == held.settle == OverfittingSmallData.settle
     counted, _ = diagnose(OverfittingSmallData, plain_mlp(), overfitting_run(), fit(train_samples=100))
     assert counted.settle is None  # the sample count decides: nothing left to settle

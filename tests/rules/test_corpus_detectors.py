@@ -95,6 +95,85 @@ def test_a_loss_of_exactly_zero_on_every_step_is_a_collapse():
     assert collapse.axis == "step"
 
 
+# ------------------------------------------------------------------ accuracy that swings
+
+def test_a_validation_accuracy_that_jumps_up_and_down_oscillates():
+    # mxnet-1865: val_accuracy 0.695, 0.530, 0.658, 0.722, 0.696, 0.317, 0.719 while training
+    # accuracy climbs 0.94 -> 0.99; no validation loss printed
+    oscillation = symptoms("gh-apache-mxnet-1865")["oscillation"]
+    assert oscillation.metric == "val_accuracy" and oscillation.params["swing"] == 0.147
+    assert "0.147" in oscillation.describe("en") and "0.147" in oscillation.describe("zh_CN")
+
+
+def test_a_healthy_accuracy_moving_a_few_points_does_not_oscillate():
+    # healthy runs of the corpus move by a median 0.034 per epoch at most
+    for case in ("gh-tensorflow-tensorflow-62460-fixed", "page-acgowda-github-io-hw3-model2-fixed"):
+        assert "oscillation" not in symptoms(case), case
+
+
+# ------------------------------------------------------------------ chance of an unknown task
+
+def test_validation_at_half_beside_training_near_one_presumes_two_classes():
+    # lipnet-2: val_accuracy 0.495, 0.161, 0.496, 0.469, 0.500 while accuracy 0.89 -> 0.98;
+    # nothing in the log names the classes
+    stuck = symptoms("gh-deepconvolution-lipnet-2")["val_stuck_train_improves"]
+    assert stuck.params["median"] == 0.4951 and stuck.params["chance"] == 0.5
+    assert "two-class task" in stuck.describe("en") and "二分类" in stuck.describe("zh_CN")
+    assert "overfitting" not in symptoms("gh-deepconvolution-lipnet-2")  # the specific symptom wins
+
+
+def test_validation_well_above_half_is_not_presumed_at_chance():
+    # acgowda hw3 model1: validation median 0.576 beside training 0.94 is overfitting
+    found = symptoms("page-acgowda-github-io-hw3-model1")
+    assert "val_stuck_train_improves" not in found and "overfitting" in found
+
+
+def test_an_evaluation_of_exactly_one_half_is_chance():
+    # keras-12317: val_acc 1.0 in the last epoch, then "test accuracy: 0.5" on 5000 samples
+    stuck = symptoms("gh-keras-team-keras-12317")["stuck_chance_accuracy"]
+    assert stuck.params["value"] == 0.5 and "exactly 1/2" in stuck.describe("en")
+    assert stuck.source is not None and stuck.source.line > 0
+
+
+def test_an_evaluation_that_is_no_simple_fraction_is_not_chance():
+    for case in ("kerasio-mixup", "kerasio-mnist-convnet"):  # test accuracy 0.868, 0.9922
+        assert "stuck_chance_accuracy" not in symptoms(case), case
+
+
+def test_the_evaluate_only_log_of_issue_13_is_not_healthy():
+    # the script's own prints around a Keras evaluate bar; "Test accuracy: 0.5" is the story
+    from app.io.load import load_text
+
+    text = "(60000, 28, 28)\n10000/10000 [==============================] - 1s 60us/step\n" \
+           "Test score: 7.6246\nTest accuracy: 0.5\n"
+    (run,) = load_text(text, "post.txt").runs
+    assert "stuck_chance_accuracy" in {s.id for s in detect_symptoms(Context(run=run))}
+
+
+# ------------------------------------------------------------------ overfitting, short and long
+
+def test_validation_loss_rising_every_epoch_of_a_short_run_is_overfitting():
+    # keras.io text classification: val_loss 0.331, 0.350, 0.379 while loss 0.61 -> 0.14
+    overfitting = symptoms("kerasio-text-classification-from-scratch")["overfitting"]
+    assert (overfitting.params["best_value"], overfitting.params["last_value"]) == (0.3313, 0.3789)
+
+
+def test_a_small_late_rise_of_a_healthy_run_is_no_overfitting():
+    # acgowda hw3 model2 fixed: the last epochs rise 7.7 %
+    assert "overfitting" not in symptoms("page-acgowda-github-io-hw3-model2-fixed")
+
+
+def test_a_validation_loss_gap_beside_perfect_validation_accuracy_is_no_overfitting():
+    # keras-12317: val_loss 0.30 is 7x the loss 0.04, but val_acc is 1.0 against acc 0.98
+    assert "overfitting" not in symptoms("gh-keras-team-keras-12317")
+
+
+def test_overfitting_is_reported_beside_an_evaluate_mismatch():
+    # keras-10014: val_loss 3.32 vs loss 0.015, val_acc 0.69 vs acc 1.0; evaluate() 0.449
+    found = symptoms("gh-keras-team-keras-10014")
+    assert {"overfitting", "eval_mismatch"} <= set(found)
+
+
 # ------------------------------------------------------------------ causes with the code
 
 def test_negative_binary_crossentropy_with_the_code_names_the_label_encoding():
@@ -106,3 +185,34 @@ def test_negative_binary_crossentropy_with_the_code_names_the_label_encoding():
     top = item.diagnosis.reported[0]
     assert top.cause == "label_loss_mismatch"
     assert any(e.code == "negative_loss" and e.kind == "static" for e in top.evidence)
+
+
+def _diagnosis_with_code(case: str):
+    folder = CASES / case
+    loaded = load_path(folder / "log.txt")
+    loaded.extend(load_code_path(folder / "train.py"))
+    (item,) = diagnose_all(loaded.runs, loaded.models)
+    return item.diagnosis
+
+
+def test_measured_overfitting_without_early_stopping_in_the_code_is_reported():
+    # keras.io GloVe example: val_loss turns up from epoch 10 of 20 beside Dropout(0.5); the
+    # fit() call passes no callbacks
+    diagnosis = _diagnosis_with_code("kerasio-pretrained-word-embeddings")
+    top = diagnosis.reported[0]
+    assert top.cause == "overfitting_small_data"
+    codes = {e.code: e.weight for e in top.evidence}
+    assert codes["no_early_stopping"] > 0 and -0.3 < codes["regularized"] < 0
+    assert "still overfits" in next(e for e in top.evidence if e.code == "regularized").describe("en")
+
+
+def test_early_stopping_in_the_code_counts_as_regularization():
+    # keras.io 3D image classification passes EarlyStopping(monitor="val_acc", patience=15)
+    from app.rules.causes.overfitting_small_data import code_callbacks, regularizers
+
+    folder = CASES / "kerasio-3d-image-classification"
+    loaded = load_path(folder / "log.txt")
+    loaded.extend(load_code_path(folder / "train.py"))
+    (item,) = diagnose_all(loaded.runs, loaded.models)
+    ctx = Context(run=loaded.runs[0], model=item.case.model)
+    assert "EarlyStopping" in code_callbacks(ctx) and "EarlyStopping" in regularizers(ctx)

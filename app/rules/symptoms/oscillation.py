@@ -2,7 +2,10 @@
 
 Measured on the training loss (validation curves are noisy in healthy runs and need a much
 larger swing to count). Per-step series are binned first, so per-batch noise is not taken
-for oscillation.
+for oscillation. A per-epoch accuracy counts too, by its swing in accuracy points: a
+validation accuracy that jumps 0.15 up and down from epoch to epoch while the training
+accuracy climbs smoothly (a batch-norm model evaluated on other statistics) shows no swing
+in its loss when no validation loss is printed.
 """
 
 from __future__ import annotations
@@ -27,6 +30,20 @@ MIN_SWING = {"loss": 0.075, "val_loss": 0.14}  # median |change| relative to the
 # "No clear trend": the median of the last third within this share of the first third's.
 MAX_NET_TREND = {"loss": 0.2, "val_loss": 0.4}
 STEP_BINS = 200
+# Accuracy, per epoch: the median change from one epoch to the next, in accuracy points (not
+# relative to the level: an accuracy of 0.08 moving to 0.13 is noise of a 10-class start).
+# Corpus: healthy runs change by a median 0.034 at most (tensorflow-62460-fixed, training);
+# the labeled oscillations that show it in their accuracy swing by 0.083-0.147 (mxnet-1865,
+# kerasio-3d-image-classification, isolution st13475815), and one run labeled
+# val_stuck_train_improves by 0.135 (keras-9214). 0.06 lies between the two groups.
+MIN_ACCURACY_SWING = 0.06
+
+DETAIL_ACCURACY = T(
+    "{metric} moves by a median {swing} from one {axis} to the next, reversing direction "
+    "{reversal_pct}% of the time, over {axis}s {start}–{end} (healthy runs of the corpus: 0.034 at most)",
+    "{metric} 在第 {start}–{end} {axis_zh}间相邻两点的变化中位数为 {swing}，{reversal_pct}% 的变化"
+    "方向反转（语料库中健康的训练最多为 0.034）",
+)
 
 DETAIL = T(
     "{metric} swings by a median {swing_pct}% from one {axis} to the next, reversing direction "
@@ -48,8 +65,9 @@ class Oscillation(SymptomDetector):
     id = "oscillation"
     title = T("Loss oscillates", "损失剧烈震荡")
     description = T(
-        "Loss jumps up and down by large relative amounts with no clear trend.",
-        "损失大幅上下跳动，没有明显的下降趋势。",
+        "Loss jumps up and down by large relative amounts with no clear trend, or a per-epoch "
+        "accuracy jumps up and down by several points.",
+        "损失大幅上下跳动，没有明显的下降趋势；或每轮的准确率上下跳动好几个百分点。",
     )
 
     def detect(self, ctx: Context) -> Iterator[Symptom]:
@@ -87,6 +105,35 @@ class Oscillation(SymptomDetector):
                         "reversal_pct": percent(reversals), "trend_pct": -percent(trend),
                         "axis": c.axis, "axis_zh": "轮" if c.axis == "epoch" else "步",
                         "start": c.label(0), "end": c.label(len(c) - 1)},
+                axis=c.axis,  # type: ignore[arg-type]
+            )
+            return
+        yield from self._accuracy(ctx)
+
+    def _accuracy(self, ctx: Context) -> Iterator[Symptom]:
+        """A per-epoch accuracy that jumps up and down by MIN_ACCURACY_SWING points."""
+        assert ctx.run is not None
+        for name in sorted(ctx.accuracy_names(), key=lambda n: not n.startswith("val_")):
+            series = ctx.run.series(name, "epoch")
+            if series is None:
+                continue
+            c = curve(series).until_nonfinite()
+            if len(c) < MIN_POINTS:
+                continue
+            d = np.diff(c.y)
+            nonzero = d[d != 0]
+            if nonzero.size < 3:
+                continue
+            swing = float(np.median(np.abs(d)))
+            reversals = float(np.mean(np.sign(nonzero[1:]) != np.sign(nonzero[:-1])))
+            if swing < MIN_ACCURACY_SWING or reversals < MIN_SIGN_CHANGES:
+                continue
+            yield Symptom(
+                id=self.id, run=ctx.run.name, metric=name, start=c.label(0), end=c.label(len(c) - 1),
+                strength=min(1.0, swing / (2 * MIN_ACCURACY_SWING) * reversals * 1.5),
+                detail=DETAIL_ACCURACY,
+                params={"metric": name, "swing": round(swing, 3), "reversal_pct": percent(reversals),
+                        "axis": c.axis, "axis_zh": "轮", "start": c.label(0), "end": c.label(len(c) - 1)},
                 axis=c.axis,  # type: ignore[arg-type]
             )
             return

@@ -46,6 +46,20 @@ SATURATED_LOSS = 16.1181
 SATURATED_TOLERANCE = 0.005
 SATURATED_SHARE = 0.6
 
+# evaluate() results: an accuracy at a known chance level (within its tolerance), or, with the
+# task unknown, exactly 1/C for a small C to the printed precision: a model that answers one
+# class for every sample of a balanced test set scores exactly 1/C. Corpus: of 19 evaluate()
+# accuracies, 2 are exactly 1/C (keras-12317: 0.5 after val_acc 1.0, labeled stuck at
+# chance; intellipaat 11257: 0.3333, labeled eval_mismatch), both runs of batch-norm models
+# answering one class at inference; no healthy run's evaluation is 1/C.
+EXACT_CHANCE_CLASSES = range(2, 11)
+EXACT_CHANCE_TOLERANCE = 5e-5
+
+DETAIL_EVALUATED = T(
+    "evaluate() gives {metric} {value}{label}: {why}",
+    "evaluate() 得到的 {metric} 为 {value}{label_zh}：{why_zh}",
+)
+
 DETAIL = T(
     "{metric} stays at {values} over {axis}s {start}–{end}; chance for {basis} is {chance}",
     "{metric} 在第 {start}–{end} {axis_zh}保持在 {values}；{basis_zh}的随机水平为 {chance}",
@@ -230,6 +244,42 @@ def _uniform_symptom(ctx: Context, metric: str) -> Symptom:
                    source=series.source_of(0) if not c.reduced else None)
 
 
+def _evaluated_at_chance(ctx: Context) -> Symptom | None:
+    """The first evaluate() accuracy at chance (see EXACT_CHANCE_CLASSES)."""
+    assert ctx.run is not None
+    task = ctx.task
+    for evaluation in ctx.run.evaluations:
+        for metric, value in evaluation.metrics.items():
+            if not metric.endswith("accuracy") or not np.isfinite(value):
+                continue
+            why = why_zh = None
+            for level in task.chance_levels():
+                if abs(value - level) <= tolerance(min(level, 1 - level)):
+                    why = f"chance for {task.basis} is {round(level, 4)}"
+                    why_zh = f"{task.basis_zh or task.basis}的随机水平为 {round(level, 4)}"
+                    break
+            if why is None and task.kind == "unknown":
+                for classes in EXACT_CHANCE_CLASSES:
+                    if abs(value - 1.0 / classes) <= EXACT_CHANCE_TOLERANCE:
+                        why = (f"exactly 1/{classes}, what a model that answers one class for every sample "
+                               f"scores on {classes} balanced classes")
+                        why_zh = f"正好是 1/{classes}，即模型对每个样本都给出同一类别时在 {classes} 个均衡类别上的得分"
+                        break
+            if why is None:
+                continue
+            label = f" on the {evaluation.label} data" if evaluation.label else ""
+            label_zh = f"（{evaluation.label} 数据）" if evaluation.label else ""
+            return Symptom(
+                id="stuck_chance_accuracy", run=ctx.run.name, metric=metric,
+                start=evaluation.after_epoch, end=evaluation.after_epoch, strength=0.6,
+                detail=DETAIL_EVALUATED,
+                params={"metric": metric, "value": round(float(value), 4), "label": label,
+                        "label_zh": label_zh, "why": why, "why_zh": why_zh},
+                source=evaluation.source,
+            )
+    return None
+
+
 def _saturated_symptom(ctx: Context, stretch: Stretch, hits: int, points: int) -> Symptom:
     symptom = stretch_symptom(ctx, "stuck_chance_accuracy", stretch, 0.4 + 0.4 * hits / points)
     return replace(symptom, detail=DETAIL_SATURATED, params=dict(symptom.params, hits=hits, points=points))
@@ -264,6 +314,11 @@ class StuckChanceAccuracy(SymptomDetector):
             if stretch.frozen:
                 strength *= 0.8
             yield stretch_symptom(ctx, self.id, stretch, strength)
+        if not found and ctx.run is not None:
+            evaluated = _evaluated_at_chance(ctx)
+            if evaluated is not None:
+                found = True
+                yield evaluated
         if not found and task.uniform_loss and ctx.run is not None:
             # The loss sits at ln C all along while the accuracy wanders around 1/C beyond the
             # band (batch noise of a small evaluation set): the loss says it (corpus: the

@@ -16,6 +16,16 @@ from app.rules.symptoms.stuck_chance_accuracy import Stretch, chance_stretch
 # Training counts as improving when its accuracy gains this much, or its loss falls this share.
 MIN_ACCURACY_GAIN = 0.1
 MIN_LOSS_DROP = 0.3
+# Task unknown (a log alone, no loss at ln C): chance is presumed to be that of two classes,
+# the commonest task, when the validation accuracy's median over the run lies within
+# PRESUMED_TOLERANCE of 0.5 while training accuracy ends at TRAINED_ACCURACY or more.
+# Corpus: 14 runs of unknown task have a validation median within 0.1 of 0.5; the 2 of them
+# within 0.04 whose training ends above 0.9 are labeled val_stuck_train_improves (lipnet-2:
+# 0.496, keras-9214: 0.535); the nearest other, acgowda hw3 model1 (overfitting), sits at
+# 0.576. 0.04 is also 2 standard deviations of a chance accuracy on 625 validation samples.
+PRESUMED_CHANCE = 0.5
+PRESUMED_TOLERANCE = 0.04
+TRAINED_ACCURACY = 0.9
 
 DETAIL = T(
     "{train} rises from {train_first} to {train_last} while {val} stays {values} "
@@ -23,6 +33,30 @@ DETAIL = T(
     "{train} 从 {train_first} 升至 {train_last}，而 {val} 在第 {start}–{end} {axis_zh}一直停在 "
     "{values}（随机水平 {chance}）",
 )
+
+
+DETAIL_PRESUMED = T(
+    "{train} rises from {train_first} to {train_last} while {val} has a median of {median} "
+    "over {axis}s {start}–{end} ({values}): the chance of a two-class task (the inputs do not "
+    "name the classes)",
+    "{train} 从 {train_first} 升至 {train_last}，而 {val} 在第 {start}–{end} {axis_zh}的中位数为 "
+    "{median}（{values}）：即二分类任务的随机水平（输入中没有类别数）",
+)
+
+
+def presumed_binary_stretch(ctx: Context, val_name: str) -> Stretch | None:
+    """The whole validation accuracy curve when the task is unknown, its median is two-class
+    chance and training accuracy ends high (see PRESUMED_TOLERANCE)."""
+    val, train = ctx.series(val_name), ctx.series(val_name[4:])
+    if ctx.task.kind != "unknown" or val is None or train is None:
+        return None
+    c = curve(val).until_nonfinite()
+    trained = train.y[np.isfinite(train.y)]
+    if len(c) < 2 or trained.size == 0 or float(trained[-1]) < TRAINED_ACCURACY:
+        return None
+    if abs(float(np.median(c.y)) - PRESUMED_CHANCE) > PRESUMED_TOLERANCE:
+        return None
+    return Stretch(val_name, c, 0, PRESUMED_CHANCE, PRESUMED_TOLERANCE, frozen=False)
 
 
 def _training_while_stuck(ctx: Context, train: Series, stretch: Stretch) -> tuple[Curve, Curve | None]:
@@ -69,6 +103,9 @@ class ValStuckTrainImproves(SymptomDetector):
             train_name = val_name[4:]
             train = ctx.series(train_name)
             stretch = chance_stretch(ctx, val_name)
+            presumed = stretch is None
+            if presumed:
+                stretch = presumed_binary_stretch(ctx, val_name)
             if train is None or stretch is None or stretch.coverage < 0.5:
                 continue
             if _training_stuck_too(ctx, train_name, stretch):
@@ -92,9 +129,9 @@ class ValStuckTrainImproves(SymptomDetector):
                 start=c.label(stretch.start),
                 end=c.label(len(c) - 1),
                 strength=strength,
-                detail=DETAIL,
+                detail=DETAIL_PRESUMED if presumed else DETAIL,
                 params={
-                    "train": train_name, "val": val_name,
+                    "train": train_name, "val": val_name, "median": round(float(np.median(tail)), 4),
                     "train_first": round(first, 4), "train_last": round(last, 4),
                     "low": round(float(np.min(tail)), 4), "high": round(float(np.max(tail)), 4),
                     "values": value_range(round(float(np.min(tail)), 4), round(float(np.max(tail)), 4)),
