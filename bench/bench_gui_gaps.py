@@ -10,7 +10,9 @@ plotting a pandas frame would), measured the same way.
 
     .venv/bin/python bench/bench_gui_gaps.py [--rows N] [--mb M] [--only csv|console] [--profile]
 
-``--profile`` prints the functions that took the most time on the GUI thread (cProfile).
+``--profile`` prints the functions that took the most time on the GUI thread (cProfile);
+``--stalls`` samples the stacks of the GUI thread and the workers every 2 ms while the GUI
+thread has not ticked for 20 ms and prints the commonest ones (where a stall's time goes).
 The log files are written once to ``bench/out/`` (git-ignored).
 """
 
@@ -60,6 +62,58 @@ class GapMeter:
         return self.longest
 
 
+class StallSampler:
+    """Samples the Python stacks of the GUI thread and of the workers from another thread
+    while the GUI thread is in a gap (no tick for STALL_MS): which code the stalls are made
+    of. A worker that holds the GIL in one long C call stalls the GUI thread too."""
+
+    STALL_MS = 20
+
+    def __init__(self, meter: GapMeter):
+        import threading
+
+        self.meter = meter
+        self.main = threading.main_thread().ident
+        self.samples: dict[tuple, int] = {}
+        self.stalls: dict[float, dict[tuple, int]] = {}  # stall (its last tick) -> stacks seen
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.wait(0.002):
+            last = self.meter.last
+            if last is None or time.perf_counter() - last < self.STALL_MS / 1000:
+                continue
+            for ident, frame in sys._current_frames().items():
+                if ident == self._thread.ident:
+                    continue
+                stack = ["GUI thread" if ident == self.main else "worker thread"]
+                while frame is not None and len(stack) < 12:
+                    code = frame.f_code
+                    stack.append(f"{os.path.basename(code.co_filename)}:{frame.f_lineno} {code.co_name}")
+                    frame = frame.f_back
+                key = tuple(stack)
+                self.samples[key] = self.samples.get(key, 0) + 1
+                stall = self.stalls.setdefault(last, {})
+                stall[key] = stall.get(key, 0) + 1
+
+    def start(self):
+        self._thread.start()
+
+    def report(self, top: int = 8) -> None:
+        self._stop.set()
+        self._thread.join()
+        total = sum(self.samples.values())
+        print(f"  stall samples (2 ms each, GUI thread silent > {self.STALL_MS} ms): {total}")
+        for stack, count in sorted(self.samples.items(), key=lambda kv: -kv[1])[:top]:
+            print(f"    {count:4d}  " + "\n          <- ".join(stack[:9]))
+        if self.stalls:
+            longest = max(self.stalls.values(), key=lambda stacks: sum(stacks.values()))
+            print(f"  the longest stall's samples ({sum(longest.values())}):")
+            for stack, count in sorted(longest.items(), key=lambda kv: -kv[1])[:top]:
+                print(f"    {count:4d}  " + "\n          <- ".join(stack[:9]))
+
+
 def _spin(app, until, timeout: float) -> bool:
     """Run the event loop (a real one, as in the app) until ``until()`` or ``timeout``."""
     from PySide6.QtCore import QEventLoop, QTimer
@@ -81,7 +135,7 @@ def _settle(app, seconds: float = 0.5) -> None:
     _spin(app, lambda: time.perf_counter() >= end, seconds + 1)
 
 
-def ours(app, path: str, profile) -> tuple[float, float]:
+def ours(app, path: str, profile, stalls: bool = False) -> tuple[float, float]:
     """(longest gap, seconds until the diagnosis was shown) for one file in a fresh window."""
     from app.gui.main_window import MainWindow
     from app.gui.settings import Settings
@@ -94,6 +148,9 @@ def ours(app, path: str, profile) -> tuple[float, float]:
         window.session.diagnosis_ready.connect(lambda cases: done.append(cases))
         meter = GapMeter()
         meter.start()
+        sampler = StallSampler(meter) if stalls else None
+        if sampler is not None:
+            sampler.start()
         start = time.perf_counter()
         if profile is not None:
             profile.enable()
@@ -104,6 +161,8 @@ def ours(app, path: str, profile) -> tuple[float, float]:
         if profile is not None:
             profile.disable()
         gap = meter.stop()
+        if sampler is not None:
+            sampler.report()
         if not ok:
             raise SystemExit(f"{path}: no diagnosis within 600 s")
         window.session.shutdown()
@@ -165,6 +224,7 @@ def main() -> int:
     parser.add_argument("--mb", type=float, default=1024.0)
     parser.add_argument("--only", choices=("csv", "console"))
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--stalls", action="store_true")
     args = parser.parse_args()
     files = _files(args)
 
@@ -178,7 +238,7 @@ def main() -> int:
         profile = cProfile.Profile()
     print(f"Qt platform: {app.platformName()}; timer tick {TICK_MS} ms; goal: longest gap <= 100 ms")
     for label, path in files:
-        gap, took = ours(app, path, profile)
+        gap, took = ours(app, path, profile, args.stalls)
         base = bare_pyqtgraph(app, path)
         print(f"{label}:")
         print(f"  ours      MainWindow.open_paths: longest gap {gap * 1000:.0f} ms "

@@ -89,6 +89,18 @@ def _build_parser() -> argparse.ArgumentParser:
     diagnose.add_argument("--code", action="append", default=[], metavar="FILE",
                           help="the training code (.py, .ipynb), read without running it: its model, "
                                "compile and fit() settings join the diagnosis (repeatable)")
+    diagnose.add_argument("--data", action="append", default=[], metavar="SAMPLE",
+                          help="a sample of the training data, read as data only: .npz (x, y), .npy "
+                               "(give --data twice for inputs and labels), CSV/TSV with a label column, "
+                               "or a folder of class subfolders; its labels, class shares, order and "
+                               "input scale are measured as evidence")
+    diagnose.add_argument("--label", metavar="COLUMN",
+                          help="the label column of a CSV/TSV --data sample (default: guessed by name)")
+    diagnose.add_argument("--probe-budget", type=float, default=30.0, metavar="SECONDS",
+                          help="with --data and a model file: seconds the probe may measure inside the model "
+                               "(default 30; TensorFlow runs in a separate worker process)")
+    diagnose.add_argument("--no-probe", action="store_true",
+                          help="with --data: measure the data sample only, do not run the model on it")
 
     rules = sub.add_parser("rules", help="list the symptoms and causes TrainDoc knows",
                            description="List every symptom detector and cause rule.")
@@ -142,7 +154,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "inspect":
         return _inspect(args.paths, args.format)
     if args.command == "diagnose":
-        return _diagnose(args.paths, args.format, args.output, args.all, args.lang, args.paper, args.code, args.force)
+        return _diagnose(args.paths, args.format, args.output, args.all, args.lang, args.paper, args.code, args.force,
+                         args.data, args.label, args.probe_budget, not args.no_probe)
     if args.command == "patch":
         from app.cli.patch_command import run as run_patch
 
@@ -197,7 +210,9 @@ def _read_all(paths: list[str], as_code: bool = False):
 
 
 def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all: bool, lang: str,
-              paper: str = "A4", code: list[str] | None = None, force: bool = False) -> int:
+              paper: str = "A4", code: list[str] | None = None, force: bool = False,
+              data: list[str] | None = None, label: str | None = None, probe_budget: float = 30.0,
+              probe: bool = True) -> int:
     from app.cli.diagnose_view import render_json, render_text
     from app.core.files import OutputError, check_output, write_atomic
     from app.report import format_for_path
@@ -210,7 +225,7 @@ def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all
     if fmt in ("pdf", "html") and not output:
         print(f"traindoc: --format {fmt} needs -o FILE", file=sys.stderr)
         return EXIT_INPUT
-    input_paths = [p for p in [*paths, *(code or [])] if p != "-"]
+    input_paths = [p for p in [*paths, *(code or []), *(data or [])] if p != "-"]
     if output:
         try:  # before anything is read: a refused output costs no time
             check_output(output, input_paths, overwrite=force)
@@ -228,7 +243,20 @@ def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all
         paths = [*paths, *code]
     if failed and not (loaded.runs or loaded.models):
         return EXIT_INPUT
-    cases = diagnose_all(loaded.runs, loaded.models)
+    sample = None
+    if data:
+        from app.core.errors import InputError
+        from app.io.data_sample import read_data_sample
+
+        try:
+            sample = read_data_sample(data, label=label)
+        except InputError as error:  # the diagnosis without the sample still stands
+            print(f"traindoc: {error.message()} (diagnosed without the data sample)", file=sys.stderr)
+            failed = True
+    probes = _probe_models(loaded.models, sample, probe_budget) if sample is not None and probe else {}
+    if probes is None:
+        failed, probes = True, {}
+    cases = diagnose_all(loaded.runs, loaded.models, data=sample, probes=probes)
     text: str | bytes
     if fmt in ("md", "html", "pdf"):
         from app.report import build_report, inputs_from, render
@@ -238,7 +266,9 @@ def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all
     elif fmt == "json":
         inputs = [{"path": p, "format": r.format, "kind": "run"} for r in loaded.runs for p in r.paths]
         inputs += [{"path": m.source_path, "format": m.format, "kind": "model"} for m in loaded.models]
-        text = json.dumps(render_json(cases, inputs, lang, include_all), indent=2, ensure_ascii=False) + "\n"
+        if sample is not None:
+            inputs.append({"path": sample.path, "format": sample.kind, "kind": "data"})
+        text = json.dumps(render_json(cases, inputs, lang, include_all, probes), indent=2, ensure_ascii=False) + "\n"
     else:
         text = render_text(cases, lang, include_all)
     if output:
@@ -250,6 +280,38 @@ def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all
     else:
         sys.stdout.write(text)
     return EXIT_INPUT if failed else EXIT_OK
+
+
+def _probe_models(models, sample, budget: float) -> dict | None:
+    """Run the probe on every model file (.keras, .h5) with the data sample; progress and
+    what was skipped on stderr. ``None`` when the sample does not fit a model (a bad input)."""
+    from app.probe import ProbeError, Refused, SampleMismatch, run_probe
+
+    class Stderr:
+        def report(self, fraction: float, message: str = "") -> None:
+            if message:
+                print(f"  probe {int(100 * fraction):3d}%  {message}", file=sys.stderr)
+
+        def cancelled(self) -> bool:
+            return False
+
+    found: dict = {}
+    bad = False
+    for model in models:
+        if model.format not in ("keras", "h5") or not model.source_path:
+            continue
+        try:
+            found[model.source_path] = run_probe(model.source_path, sample, Stderr(), budget=budget)
+        except Refused as error:
+            print(f"traindoc: {model.source_path}: not probed, its config holds objects TrainDoc does not rebuild: "
+                  + "; ".join(error.reasons[:3]), file=sys.stderr)
+        except SampleMismatch as error:
+            print(f"traindoc: {sample.path}: does not fit {model.source_path}: {error} (diagnosed without the "
+                  "probe)", file=sys.stderr)
+            bad = True
+        except ProbeError as error:
+            print(f"traindoc: {model.source_path}: the probe failed ({error}); diagnosed without it", file=sys.stderr)
+    return None if bad else found
 
 
 def _inspect(paths: list[str], fmt: str) -> int:

@@ -129,7 +129,7 @@ def render_text(cases: list[DiagnosedCase], lang: str = "en", include_all: bool 
 
 
 def render_json(cases: list[DiagnosedCase], inputs: list[dict[str, Any]], lang: str = "en",
-                include_all: bool = False) -> dict[str, Any]:
+                include_all: bool = False, probes: dict | None = None) -> dict[str, Any]:
     """The documented JSON: top-level ``symptoms``/``findings`` over all cases (each item
     names its run), plus the per-case diagnoses."""
     per_case = [item.diagnosis.to_dict(lang, include_all) for item in cases]
@@ -145,4 +145,5 @@ def render_json(cases: list[DiagnosedCase], inputs: list[dict[str, Any]], lang: 
         "possible": [f.to_dict(lang) for f in sorted((f for item in cases for f in item.diagnosis.possible),
                                                       key=lambda f: -f.confidence)],
         "diagnoses": per_case,
+        **({"probes": probes} if probes else {}),
     }

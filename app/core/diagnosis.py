@@ -15,7 +15,7 @@ from app.core.i18n import Text
 from app.core.run import Source
 from app.core.serialize import number
 
-EvidenceKind = Literal["symptom", "described", "static", "setting", "absence"]
+EvidenceKind = Literal["symptom", "described", "static", "setting", "absence", "measured"]
 Applicability = Literal["safe", "review", "manual"]
 
 # Findings at or above this confidence are reported; weaker ones only with --all.

@@ -32,15 +32,17 @@ from app.core.i18n import plural_forms
 from app.core.read_summary import model_facts, run_facts
 from app.gui.i18n import LANGUAGES, install_language
 from app.gui.plots.curve_panel import CurvePanel
-from app.gui.session import Session
+from app.gui.session import WARM_UP_DELAY_MS, Session
 from app.gui.settings import Settings
 from app.gui.views.dialogs import AboutDialog, PasteDialog
 from app.gui.views.findings_view import FindingsPanel
 from app.gui.views.code_view import CodeView
 from app.gui.views.model_view import ModelView
+from app.gui.views.probe_view import ProbeView
 from app.gui.views.read_facts import fact_lines, short_line
 from app.resources import resource_path
 
+DATA_FILTER = "Data samples (*.npz *.npy *.csv *.tsv);;All files (*)"
 FILE_FILTER = ("Training logs, models and code (*.txt *.log *.csv *.tsv *.json *.keras *.h5 *.hdf5 *tfevents* "
                "*.py *.ipynb);;All files (*)")
 # Export report…: the format follows the file's ending; the filter picks it when there is none.
@@ -88,6 +90,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings
         self.session = session or Session(self)
+        self._warmed_up = False
         self.lang = settings.language if settings.language in LANGUAGES else "en"
         self.setObjectName("main_window")
         self.setAcceptDrops(True)
@@ -110,14 +113,18 @@ class MainWindow(QMainWindow):
         self.model_view = ModelView(self)
         self.code_view = CodeView(self)
         self.code_view.paste_button.clicked.connect(lambda: self.paste_dialog(as_code=True))
+        self.probe_view = ProbeView(self)
+        self.probe_view.add_button.clicked.connect(self.data_dialog)
         self.run_list = QListWidget(self)
         self.run_list.setObjectName("open_items")
         self.findings_dock = self._dock("findings_dock", self.findings, Qt.DockWidgetArea.RightDockWidgetArea)
         self.model_dock = self._dock("model_dock", self.model_view, Qt.DockWidgetArea.RightDockWidgetArea)
         self.code_dock = self._dock("code_dock", self.code_view, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.probe_dock = self._dock("probe_dock", self.probe_view, Qt.DockWidgetArea.RightDockWidgetArea)
         self.runs_dock = self._dock("runs_dock", self.run_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(self.findings_dock, self.model_dock)
         self.tabifyDockWidget(self.model_dock, self.code_dock)
+        self.tabifyDockWidget(self.code_dock, self.probe_dock)
         self.findings_dock.raise_()
         # First-start widths (a saved window state overrides them): findings need room to read.
         self.resizeDocks([self.findings_dock, self.runs_dock], [480, 200], Qt.Orientation.Horizontal)
@@ -164,6 +171,8 @@ class MainWindow(QMainWindow):
         self.open_action = self._action("open", self.open_dialog, QKeySequence.StandardKey.Open)
         self.paste_action = self._action("paste", self.paste_clipboard, QKeySequence.StandardKey.Paste)
         self.paste_box_action = self._action("paste_box", self.paste_dialog, "Ctrl+Shift+V")
+        self.data_action = self._action("data", self.data_dialog)
+        self.data_folder_action = self._action("data_folder", self.data_folder_dialog)
         self.close_all_action = self._action("close_all", self.session.close_all, "Ctrl+Shift+W")
         self.export_action = self._action("export_report", self.export_report, "Ctrl+E")
         self.copy_markdown_action = self._action("copy_markdown", self.copy_markdown, "Ctrl+Shift+C")
@@ -192,6 +201,8 @@ class MainWindow(QMainWindow):
         self.recent_menu = self.file_menu.addMenu("")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.file_menu.addAction(self.paste_box_action)
+        self.file_menu.addAction(self.data_action)
+        self.file_menu.addAction(self.data_folder_action)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.export_action)
         self.file_menu.addAction(self.copy_markdown_action)
@@ -205,7 +216,7 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.log_y_action)
         self.view_menu.addAction(self.reset_view_action)
         self.view_menu.addSeparator()
-        for dock in (self.findings_dock, self.model_dock, self.code_dock, self.runs_dock):
+        for dock in (self.findings_dock, self.model_dock, self.code_dock, self.probe_dock, self.runs_dock):
             self.view_menu.addAction(dock.toggleViewAction())
         self.language_menu = bar.addMenu("")
         for action in self.language_actions.values():
@@ -220,6 +231,7 @@ class MainWindow(QMainWindow):
         s.error_occurred.connect(self.show_error)
         s.busy.connect(self._on_busy)
         s.paths_opened.connect(self._remember)
+        s.probe_ready.connect(self.probe_view.set_results)
         self.findings.evidence_selected.connect(self.show_evidence)
         self.findings.fix_requested.connect(self._on_fix)
 
@@ -229,6 +241,8 @@ class MainWindow(QMainWindow):
         self.open_action.setText(self.tr("&Open…"))
         self.paste_action.setText(self.tr("&Paste log"))
         self.paste_box_action.setText(self.tr("Paste log &text…"))
+        self.data_action.setText(self.tr("Add &data sample…"))
+        self.data_folder_action.setText(self.tr("Add &image folder…"))
         self.close_all_action.setText(self.tr("&Close all"))
         self.export_action.setText(self.tr("&Export report…"))
         self.copy_markdown_action.setText(self.tr("Copy report as &Markdown"))
@@ -245,6 +259,7 @@ class MainWindow(QMainWindow):
         self.findings_dock.setWindowTitle(self.tr("Findings"))
         self.model_dock.setWindowTitle(self.tr("Model"))
         self.code_dock.setWindowTitle(self.tr("Code"))
+        self.probe_dock.setWindowTitle(self.tr("Probe"))
         self.runs_dock.setWindowTitle(self.tr("Open files"))
         self.cancel_button.setText(self.tr("Cancel"))
         self.statusBar().showMessage(self.tr("Drop training logs, model files or folders here, or paste a log (Ctrl+V)."))
@@ -252,6 +267,7 @@ class MainWindow(QMainWindow):
         self.findings.set_language(self.lang)
         self.model_view.retranslate()
         self.code_view.retranslate()
+        self.probe_view.retranslate()
 
     # -- user intent -----------------------------------------------------------------------
     def open_paths(self, paths: list[str]) -> None:
@@ -263,6 +279,23 @@ class MainWindow(QMainWindow):
         if paths:
             self.settings.last_dir = os.path.dirname(paths[0])
             self.open_paths(paths)
+
+    def data_dialog(self) -> None:
+        """File ▸ Add data sample…: an .npz, .npy or CSV/TSV file (a folder of images: Add image
+        folder…). Read in a worker; it joins the diagnosis of what is open."""
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Add a sample of the training data"),
+                                              self.settings.last_dir, DATA_FILTER)
+        if path:
+            self.settings.last_dir = os.path.dirname(path)
+            self.session.add_data_sample([path])
+
+    def data_folder_dialog(self) -> None:
+        """File ▸ Add image folder…: a folder with one subfolder of images per class."""
+        path = QFileDialog.getExistingDirectory(self, self.tr("Add a folder of images, one subfolder per class"),
+                                                self.settings.last_dir)
+        if path:
+            self.settings.last_dir = path
+            self.session.add_data_sample([path])
 
     def paste_clipboard(self) -> None:
         self.open_mime(QGuiApplication.clipboard().mimeData())
@@ -436,6 +469,29 @@ class MainWindow(QMainWindow):
         for model in self.session.models:
             self._add_open_item(self.tr("{0}  ({1} model)").format(model.name, model.format),
                                 model_facts(model), [model.source_path])
+        sample = self.session.data
+        if sample is not None:
+            title = plural_forms(self.tr("{0}  (data sample, {1} row(s))").format(
+                os.path.basename(sample.path), sample.rows))
+            item = QListWidgetItem(title + "\n    " + self._sample_line(sample))
+            item.setData(Qt.ItemDataRole.UserRole, title)
+            item.setToolTip("\n".join([sample.path, "", *sample.notes]))
+            self.run_list.addItem(item)
+
+    def _sample_line(self, sample) -> str:
+        """What the data sample holds, in short: inputs, labels, classes."""
+        parts = []
+        if sample.x is not None:
+            parts.append(self.tr("inputs {0}").format("×".join(str(n) for n in sample.x.shape)))
+        elif sample.files:
+            parts.append(self.tr("{0} image file(s)").format(len(sample.files)))
+        if sample.y is not None:
+            parts.append(self.tr("labels from {0}").format(sample.label_name or "?"))
+        else:
+            parts.append(self.tr("no labels"))
+        if sample.classes:
+            parts.append(self.tr("classes: {0}").format(", ".join(sample.classes[:6])))
+        return plural_forms("; ".join(parts))
 
     def _add_open_item(self, title: str, facts: list, paths: list[str]) -> None:
         """An Open files item: its title, what was read in short under it, all of it (and
@@ -503,6 +559,12 @@ class MainWindow(QMainWindow):
         if event.type() == QEvent.Type.LanguageChange and hasattr(self, "file_menu"):
             QTimer.singleShot(0, self.retranslate)
         super().changeEvent(event)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if not self._warmed_up:
+            self._warmed_up = True
+            QTimer.singleShot(WARM_UP_DELAY_MS, self.session.warm_up)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.settings.geometry = self.saveGeometry()

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core.errors import InputError
 from app.core.model import ModelSpec
@@ -21,6 +22,31 @@ from app.core.run import Run
 from app.gui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
+
+
+# Modules the first open would otherwise import in its worker: pyarrow spends ~0.25 s in C
+# initialisation holding the GIL, which stalled the window for as long while the first file
+# opened (bench/bench_gui_gaps.py: the longest gap of a first open). Imported once by a
+# background thread shortly after the window is shown, while the user is not yet doing
+# anything; an open that comes first imports them itself, as before.
+WARM_UP_MODULES = ("app.io.load", "app.io.table", "app.io.print_templates", "app.core.decimate",
+                   "app.rules.engine")
+WARM_UP_DELAY_MS = 300
+
+
+def warm_up() -> None:
+    """Import the readers and the rules (every rule module), once per process."""
+    import importlib
+
+    try:
+        for name in WARM_UP_MODULES:
+            importlib.import_module(name)
+        from app.rules import registry
+
+        registry.detectors()
+        registry.cause_rules()
+    except Exception:  # a broken install shows when a file is opened, with its message
+        log.exception("warm-up import failed")
 
 
 @dataclass
@@ -113,11 +139,58 @@ def load_pasted_code(text: str, label: str, progress) -> LoadResult:
     return result
 
 
-def run_diagnosis(runs: list[Run], models: list[ModelSpec], progress):
+def run_diagnosis(runs: list[Run], models: list[ModelSpec], data, probes, progress):
     from app.rules.engine import diagnose_all
 
     progress.report(0.0, "diagnosing")
-    return diagnose_all(runs, models)
+    return diagnose_all(runs, models, data=data, probes=probes)
+
+
+def probe_models(paths: list[str], sample, progress) -> "ProbeRun":
+    """Worker side of the probe: each model file measured on the sample by the TensorFlow
+    worker process (app.probe.run_probe); what could not be probed is said, not raised."""
+    from app.probe import ProbeError, Refused, run_probe
+
+    done = ProbeRun()
+    for index, path in enumerate(paths):
+        progress.report(index / max(1, len(paths)), os.path.basename(path))
+        try:
+            done.results[path] = run_probe(path, sample, progress)
+        except Refused as error:
+            done.messages.append(f"{path}: not probed, its config holds objects TrainDoc does not rebuild: "
+                                 + "; ".join(error.reasons[:3]))
+        except (ProbeError, InputError) as error:
+            text = error.message() if isinstance(error, InputError) else str(error)
+            done.messages.append(f"{path}: the probe could not run on {sample.path}: {text}")
+    return done
+
+
+@dataclass
+class ProbeRun:
+    results: dict = field(default_factory=dict)  # model path -> the probe's measurements
+    messages: list[str] = field(default_factory=list)  # what was not probed, and why
+
+
+# Files that are data, never logs or models: dropped or opened, they become the data sample.
+DATA_SUFFIXES = (".npz", ".npy")
+
+
+@dataclass
+class DataLoad:
+    """Worker side result of *Add data sample…*: the sample, or why it could not be read."""
+
+    sample: object = None  # app.io.data_sample.DataSample
+    error: InputError | None = None
+
+
+def load_data_sample(paths: Sequence[str], label: str | None, progress) -> DataLoad:
+    from app.io.data_sample import read_data_sample
+
+    progress.report(0.1, "reading the data sample")
+    try:
+        return DataLoad(sample=read_data_sample(list(paths), label=label))
+    except InputError as error:
+        return DataLoad(error=error)
 
 
 class Session(QObject):
@@ -128,6 +201,7 @@ class Session(QObject):
     error_occurred = Signal(str)  #: a message naming the file and what was wrong
     busy = Signal(str, float)  #: message, fraction (-1 when idle)
     paths_opened = Signal(list)  #: paths read successfully (for recent files)
+    probe_ready = Signal(object)  #: dict model path -> the probe's measurements
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -135,6 +209,8 @@ class Session(QObject):
         self.models: list[ModelSpec] = []
         self.code: dict = {}  # training code read (path -> CodeSpec), for the Code tab and code fixes
         self.cases: list = []  # list[CaseDiagnosis]
+        self.data = None  # the data sample (app.io.data_sample.DataSample) measured with the runs
+        self.probes: dict = {}  # model path -> what the probe measured in it on the data sample
         self.tasks = TaskRunner(self)
         self.tasks.progressed.connect(self._on_progress)
         self.tasks.finished.connect(self._on_finished)
@@ -145,6 +221,10 @@ class Session(QObject):
     # -- user intent ---------------------------------------------------------------------
     def open_paths(self, paths: Sequence[str]) -> None:
         paths = [os.fspath(p) for p in paths if p]
+        data = [p for p in paths if p.lower().endswith(DATA_SUFFIXES)]
+        if data:
+            self.add_data_sample(data[:2])
+            paths = [p for p in paths if p not in data]
         if not paths:
             return
         self._loads += 1
@@ -162,6 +242,31 @@ class Session(QObject):
         label = (self.tr("pasted code {0}") if as_code else self.tr("pasted text {0}")).format(self._pasted)
         self.tasks.submit(f"load-{self._loads}", load_pasted_code if as_code else load_pasted, text, f"<{label}>")
 
+    def add_data_sample(self, paths: Sequence[str], label: str | None = None) -> None:
+        """Read a data sample (one file or folder, or two .npy files) in a worker; it replaces
+        the one before and joins the next diagnosis."""
+        self._loads += 1
+        self.busy.emit(self.tr("Reading the data sample {0}…").format(os.path.basename(os.fspath(paths[0]))), 0.0)
+        self.tasks.submit(f"data-{self._loads}", load_data_sample, [os.fspath(p) for p in paths], label)
+
+    def remove_data_sample(self) -> None:
+        self.data, self.probes = None, {}
+        self.contents_changed.emit()
+        self.rediagnose()
+
+    def probe(self) -> bool:
+        """Measure the open model files on the data sample in the TensorFlow worker (the
+        files not measured on this sample yet); False when there is nothing to probe."""
+        if self.data is None or getattr(self.data, "x", None) is None:
+            return False
+        paths = [m.source_path for m in self.models
+                 if m.format in ("keras", "h5") and m.source_path and m.source_path not in self.probes]
+        if not paths:
+            return False
+        self.busy.emit(self.tr("Probing the model on the data sample…"), 0.0)
+        self.tasks.submit("probe", probe_models, paths, self.data)
+        return True
+
     def close_run(self, run: Run) -> None:
         self.runs = [r for r in self.runs if r is not run]
         self.contents_changed.emit()
@@ -169,8 +274,9 @@ class Session(QObject):
 
     def close_all(self) -> None:
         self.tasks.cancel_all()
-        self.runs, self.models, self.cases, self.code = [], [], [], {}
+        self.runs, self.models, self.cases, self.code, self.data, self.probes = [], [], [], {}, None, {}
         self.contents_changed.emit()
+        self.probe_ready.emit({})
         self.diagnosis_ready.emit([])
 
     def cancel(self) -> None:
@@ -183,10 +289,14 @@ class Session(QObject):
             self.diagnosis_ready.emit([])
             return
         self.busy.emit(self.tr("Diagnosing…"), 0.0)
-        self.tasks.submit("diagnose", run_diagnosis, list(self.runs), list(self.models))
+        self.tasks.submit("diagnose", run_diagnosis, list(self.runs), list(self.models), self.data, dict(self.probes))
 
     def shutdown(self) -> None:
         self.tasks.shutdown()
+
+    def warm_up(self) -> None:
+        """Import the readers and rules in a background thread (see WARM_UP_MODULES)."""
+        threading.Thread(target=warm_up, name="traindoc-warm-up", daemon=True).start()
 
     # -- worker results ------------------------------------------------------------------
     def _on_progress(self, key: str, fraction: float, message: str) -> None:
@@ -197,6 +307,23 @@ class Session(QObject):
             self.cases = list(result)  # type: ignore[arg-type]
             self.busy.emit("", -1.0)
             self.diagnosis_ready.emit(self.cases)
+            return
+        if isinstance(result, DataLoad):
+            if result.error is not None:
+                self.busy.emit("", -1.0)
+                self.error_occurred.emit(result.error.message())
+                return
+            self.data, self.probes = result.sample, {}
+            self.contents_changed.emit()
+            QTimer.singleShot(0, self.rediagnose)
+            QTimer.singleShot(0, self.probe)  # the diagnosis first, then the measured one
+            return
+        if isinstance(result, ProbeRun):
+            self.probes.update(result.results)
+            for message in result.messages:
+                self.error_occurred.emit(message)
+            self.probe_ready.emit(dict(self.probes))
+            self.rediagnose()
             return
         assert isinstance(result, LoadResult)
         for error in result.errors:
@@ -210,7 +337,11 @@ class Session(QObject):
             self.runs.extend(result.runs)
             self.models.extend(result.models)
             self.contents_changed.emit()
-            self.rediagnose()
+            # The diagnosis starts once the window has drawn the new curves: its worker
+            # holding the GIL slows every paint (bench/bench_gui_gaps.py).
+            QTimer.singleShot(0, self.rediagnose)
+            if self.data is not None:
+                QTimer.singleShot(0, self.probe)  # a model file opened beside a data sample
         elif not self.tasks.is_busy():
             self.busy.emit("", -1.0)
 

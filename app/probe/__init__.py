@@ -20,12 +20,14 @@ from app.probe.client import (
     RebuildFailed,
     RebuildResult,
     Refused,
+    SampleMismatch,
     WorkerCrashed,
     check_out_path,
+    run_probe,
     run_rebuild,
     run_rebuild_many,
     run_worker,
 )
 
-__all__ = ["ProbeError", "RebuildFailed", "RebuildResult", "Refused", "WorkerCrashed", "check_out_path",
-           "run_rebuild", "run_rebuild_many", "run_worker"]
+__all__ = ["ProbeError", "RebuildFailed", "RebuildResult", "Refused", "SampleMismatch", "WorkerCrashed",
+           "check_out_path", "run_probe", "run_rebuild", "run_rebuild_many", "run_worker"]

@@ -233,6 +233,8 @@ def _error(error: dict[str, Any]) -> Exception:
         return OutputError(message)
     if kind == "build":
         return RebuildFailed(message)
+    if kind == "mismatch":
+        return SampleMismatch(message)
     return ProbeError(f"the worker failed: {message}")
 
 
@@ -357,3 +359,42 @@ def run_worker(request: dict[str, Any], progress: Progress = NO_PROGRESS, timeou
     if not isinstance(result, dict):
         raise ProbeError(f"the worker answered {result!r}")
     return result
+
+
+class SampleMismatch(ProbeError):
+    """The data sample does not fit the model (its rows' shape)."""
+
+
+PROBE_BUDGET = 30.0  # seconds of measuring, TensorFlow's import not counted
+PROBE_ROWS = 256  # rows of the data sample the worker runs the model on
+
+
+def run_probe(model_path: str | os.PathLike, sample: Any, progress: Progress = NO_PROGRESS,
+              budget: float = PROBE_BUDGET, timeout: float = 600) -> dict[str, Any]:
+    """Measure inside the model of ``model_path`` on the data sample ``sample``
+    (:class:`app.io.data_sample.DataSample` with inputs): the worker rebuilds the model from
+    its allow-listed config with its saved weights and runs it on CPU. Returns the worker's
+    measurements (:mod:`app.probe.measure`); raises :class:`Refused` for a config the
+    allowlist refuses, :class:`SampleMismatch`, :class:`WorkerCrashed` ..."""
+    import tempfile
+
+    import numpy as np
+
+    from app.patches.document import load_document
+
+    model_path = os.fspath(model_path)
+    if getattr(sample, "x", None) is None:
+        raise SampleMismatch("the data sample holds no input arrays (an image folder is not probed yet)")
+    document = load_document(model_path)
+    refusals = check_config(document.config)
+    if refusals:
+        raise Refused([str(refusal) for refusal in refusals])
+    with tempfile.TemporaryDirectory(prefix="traindoc-probe-") as folder:
+        arrays = {"x": np.asarray(sample.x[:PROBE_ROWS])}
+        if sample.y is not None:
+            arrays["y"] = np.asarray(sample.y[:PROBE_ROWS])
+        path = os.path.join(folder, "sample.npz")
+        np.savez(path, **arrays)
+        request = {"op": "probe", "source": model_path, "config": document.config, "sample": path,
+                   "budget": budget}
+        return run_worker(request, progress, timeout)

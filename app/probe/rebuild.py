@@ -67,6 +67,19 @@ def rebuild(source_path: str, config: dict[str, Any], out_path: str, progress: P
     """Rebuild ``config`` with the weights of ``source_path`` and save it as ``out_path``."""
     source_path, out_path = os.fspath(source_path), os.fspath(out_path)
     check_out_path(source_path, out_path, overwrite)
+    model, result = rebuilt_model(source_path, config, progress)
+    result.out_path = out_path
+    progress.report(0.85, "saving")
+    _save_atomically(model, out_path, overwrite)
+    progress.report(1.0, "done")
+    return result
+
+
+def rebuilt_model(source_path: str, config: dict[str, Any], progress: Progress = NO_PROGRESS) -> tuple[Any, RebuildResult]:
+    """The Keras model of the checked ``config`` with the weights of ``source_path``,
+    compiled with its ``compile_config`` (steps 1-4 above, without saving): what
+    :func:`rebuild` saves and what the probe measures."""
+    source_path = os.fspath(source_path)
     if not isinstance(config, dict):
         raise Refused([f"config: a model config is a JSON object, not {type(config).__name__}"])
     refusals = check_config(config)
@@ -74,14 +87,14 @@ def rebuild(source_path: str, config: dict[str, Any], out_path: str, progress: P
         raise Refused([str(refusal) for refusal in refusals])
     progress.report(0.02, "checking the original model file")
     kind = _source_kind(source_path)
-    result = RebuildResult(out_path=out_path)
+    result = RebuildResult(out_path="")
     model_config = {key: value for key, value in copy.deepcopy(config).items() if key != "compile_config"}
     compile_config = copy.deepcopy(config.get("compile_config"))
     _normalize_layers(model_config, result.notes)
 
     progress.report(0.05, "importing TensorFlow")
     model = _build_model(model_config)
-    progress.report(0.4, "model rebuilt from the patched config")
+    progress.report(0.4, "model rebuilt from the config")
 
     if kind == "json":
         result.notes.append("the source (model JSON) holds no weights: every layer is freshly initialized")
@@ -104,10 +117,7 @@ def rebuild(source_path: str, config: dict[str, Any], out_path: str, progress: P
         result.compiled = True
     else:
         result.notes.append("no compile settings: the model is saved uncompiled")
-    progress.report(0.85, "saving")
-    _save_atomically(model, out_path, overwrite)
-    progress.report(1.0, "done")
-    return result
+    return model, result
 
 
 # ----------------------------------------------------------------------------- the source

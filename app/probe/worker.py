@@ -87,6 +87,8 @@ def handle(request: Any, channel: TextIO) -> dict[str, Any]:
         return _rebuild_one(request, _ProtocolProgress(channel))
     if op == "rebuild_many":
         return _rebuild_many(request, _ProtocolProgress(channel))
+    if op == "probe":
+        return _probe(request, _ProtocolProgress(channel))
     return _internal(f"unknown op {op!r}")
 
 
@@ -146,6 +148,36 @@ def _rebuild_one(request: Any, progress: Any) -> dict[str, Any]:
     except rebuild_module.BuildError as error:
         return {"error": {"kind": "build", "message": str(error), "reasons": []}}
     return {"result": result.to_dict()}
+
+
+def _probe(request: dict[str, Any], progress: Any) -> dict[str, Any]:
+    """One probe (``source``, ``config``, ``sample`` an .npz of x and y written by the client)."""
+    import numpy as np
+
+    from app.core.errors import InputError
+    from app.probe.client import Refused
+
+    try:
+        source, config, sample = request["source"], request["config"], request["sample"]
+        budget = float(request.get("budget", 30.0))
+    except (KeyError, TypeError, ValueError) as error:
+        return _internal(f"bad request: {error}")
+    from app.probe import measure, rebuild as rebuild_module
+
+    try:
+        with np.load(sample, allow_pickle=False) as arrays:
+            x = arrays["x"]
+            y = arrays["y"] if "y" in arrays.files else None
+        result = measure.probe(source, config, x, y, progress, budget)
+    except Refused as error:
+        return {"error": {"kind": "refused", "message": str(error), "reasons": error.reasons}}
+    except InputError as error:
+        return {"error": {"kind": "input", "message": error.message(), "reasons": [], "input": error.to_dict()}}
+    except rebuild_module.BuildError as error:
+        return {"error": {"kind": "build", "message": str(error), "reasons": []}}
+    except measure.ProbeInputError as error:
+        return {"error": {"kind": "mismatch", "message": str(error), "reasons": []}}
+    return {"result": result}
 
 
 def main() -> int:

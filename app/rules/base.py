@@ -31,10 +31,32 @@ class Context:
     model: ModelSpec | None = None
     settings: FitSettings = field(default_factory=FitSettings)
     symptoms: list[Symptom] = field(default_factory=list)  # filled by the engine
+    data: Any = None  # an app.io.data_sample.DataSample given with --data, if any
+    probe: dict | None = None  # what the probe measured in this context's model on the sample
 
     @cached_property
     def task(self) -> Task:
-        return infer_task(self.run, self.model)
+        task = infer_task(self.run, self.model)
+        labels = self.labels
+        if labels is not None and labels.shares and task.majority_share is None:
+            from dataclasses import replace
+
+            task = replace(task, majority_share=labels.majority_share)  # measured on the sample
+        return task
+
+    @cached_property
+    def labels(self):
+        """What the data sample's labels show (app.rules.data.LabelFacts), or None."""
+        from app.rules.data import label_facts
+
+        return label_facts(self.data)
+
+    @cached_property
+    def inputs(self):
+        """What the data sample's inputs show (app.rules.data.InputFacts), or None."""
+        from app.rules.data import input_facts
+
+        return input_facts(self.data)
 
     # -- curves -------------------------------------------------------------------------
     def series(self, name: str) -> Series | None:

@@ -224,6 +224,8 @@ def diagnose(
     runs: Run | Sequence[Run] | None = None,
     model: ModelSpec | None = None,
     settings: FitSettings | None = None,
+    data=None,
+    probe: dict | None = None,
 ) -> Diagnosis:
     """Diagnose the runs of one model (each run on its own) and the model itself.
 
@@ -238,9 +240,11 @@ def diagnose(
     own = [model or _summary_model(run) for run in runs]
     named = model or next((m for m in own if m is not None and m.format == "code"), None)
     diagnosis = Diagnosis(runs=[r.name for r in runs], model=named.name if named else None)
-    contexts = [Context(run=run, model=mine, settings=merge_settings(run, settings, mine.fit_settings if mine else None))
+    contexts = [Context(run=run, model=mine, settings=merge_settings(run, settings, mine.fit_settings if mine else None),
+                        data=data, probe=probe if mine is model else None)
                 for run, mine in zip(runs, own)] or \
-        [Context(model=model, settings=merge_settings(None, settings, model.fit_settings if model else None))]
+        [Context(model=model, settings=merge_settings(None, settings, model.fit_settings if model else None), data=data,
+                 probe=probe)]
     seen_static: set[str] = set()
     for ctx in contexts:
         symptoms, findings, not_checked = diagnose_context(ctx)
@@ -273,9 +277,15 @@ class CaseDiagnosis:
     diagnosis: Diagnosis
 
 
-def diagnose_all(runs: Sequence[Run], models: Sequence[ModelSpec]) -> list[CaseDiagnosis]:
+def diagnose_all(runs: Sequence[Run], models: Sequence[ModelSpec], data=None,
+                 probes: dict | None = None) -> list[CaseDiagnosis]:
     """Group the logs of the same run, pair runs with models, diagnose each case.
 
-    What the CLI and the GUI call with everything the user opened.
+    What the CLI and the GUI call with everything the user opened; ``data`` is a data sample
+    (app.io.data_sample.DataSample) given with ``--data``, measured for every case; ``probes``
+    maps a model file's path to what the probe measured in it (app.probe.run_probe).
     """
-    return [CaseDiagnosis(case, diagnose(case.runs, case.model)) for case in pair(list(runs), join_code(list(models)))]
+    probes = probes or {}
+    return [CaseDiagnosis(case, diagnose(case.runs, case.model, data=data,
+                                         probe=probes.get(case.model.source_path) if case.model else None))
+            for case in pair(list(runs), join_code(list(models)))]

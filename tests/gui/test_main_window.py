@@ -190,6 +190,34 @@ def test_window_start_does_not_import_tensorflow():
     assert "OK" in done.stdout, done.stdout
 
 
+def test_readers_and_rules_are_imported_after_the_window_shows():
+    """pyarrow's 0.25 s import holds the GIL: done by a background thread once the window is up,
+    not while the first file opens (bench/bench_gui_gaps.py), and not before the window shows."""
+    code = (
+        "import sys, os, time\n"
+        "os.environ.setdefault('QT_QPA_PLATFORM', 'offscreen')\n"
+        "from app.gui.main import build_window\n"
+        "app, w = build_window([], os.path.join(sys.argv[1], 't.ini'))\n"
+        "early = [m for m in ('pyarrow', 'app.rules.engine') if m in sys.modules]\n"
+        "end = time.time() + 30\n"
+        "while time.time() < end and 'app.rules.symptoms.overfitting' not in sys.modules:\n"
+        "    app.processEvents(); time.sleep(0.02)\n"
+        "time.sleep(0.5)\n"
+        "late = [m for m in ('pyarrow', 'app.io.table', 'app.rules.engine', 'app.rules.symptoms.overfitting')\n"
+        "        if m in sys.modules]\n"
+        "print('EARLY', early, 'LATE', late, 'TF', 'tensorflow' in sys.modules)\n"
+        "w.close()\n"
+    )
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        done = subprocess.run([sys.executable, "-c", code, folder], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120, env={**os.environ})
+    assert done.returncode == 0, done.stderr
+    assert "EARLY [] LATE ['pyarrow', 'app.io.table', 'app.rules.engine', 'app.rules.symptoms.overfitting'] TF False" \
+        in done.stdout, done.stdout
+
+
 def test_about_dialog_lists_versions(qtbot, window):
     window.about_action.trigger()
     text = window._about.findChild(type(window.banner.label), "about_text").text()
@@ -319,3 +347,62 @@ def test_the_loading_worker_counts_epochs_so_the_window_does_not():
     result = load_inputs([str(FIXTURES / "runs" / "healthy_mlp" / "log.csv")], NO_PROGRESS)
     (run,) = result.runs
     assert run._counted, "counted in the worker"
+
+
+def test_a_dropped_data_sample_joins_the_diagnosis(qtbot, window, tmp_path):
+    # no_shuffle_sorted_mlp: its real model and log, and its training data as it trained
+    # (sorted by label: RandomState(121), tools/make_fixtures.py)
+    from tests.rules.test_data_evidence import sorted_training_data
+
+    run = FIXTURES / "runs" / "no_shuffle_sorted_mlp"
+    open_and_wait(qtbot, window, [run / "console_v1.txt", run / "model.keras"])
+    before = [f.cause for f in window.findings.findings()]
+    x, y = sorted_training_data()
+    np.savez(tmp_path / "train_sample.npz", x=x, y=y)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "train_sample.npz"))])
+    with qtbot.waitSignal(window.session.diagnosis_ready, timeout=30_000) as blocker:
+        _drop(window, mime)
+    top = blocker.args[0][0].diagnosis.reported[0]
+    assert top.cause == "no_shuffle_sorted_data"
+    assert any(e.kind == "measured" and e.code == "sample_sorted_by_class" for e in top.evidence)
+    assert window.findings.findings()[0].cause == "no_shuffle_sorted_data" != before[0]
+    texts = [window.run_list.item(i).text() for i in range(window.run_list.count())]
+    assert any("train_sample.npz" in t and "600 rows" in t and "labels from y" in t for t in texts), texts
+
+
+def test_a_pickled_data_sample_is_refused_and_what_was_open_stays(qtbot, window, tmp_path, monkeypatch):
+    open_and_wait(qtbot, window, [SEED004])
+    np.save(tmp_path / "objects.npy", np.array([object()], dtype=object), allow_pickle=True)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(tmp_path / "objects.npy"), ""))
+    with qtbot.waitSignal(window.session.error_occurred, timeout=30_000) as blocker:
+        window.data_action.trigger()
+    assert "objects.npy" in blocker.args[0] and "pickled" in blocker.args[0]
+    assert window.session.data is None and window.session.runs  # the run is still open
+
+
+@pytest.mark.slow
+def test_the_probe_runs_in_a_worker_process_and_fills_the_probe_tab(qtbot, window, tmp_path):
+    # dead_relu_conv1d: its real model and log, and its training data (RandomState(115))
+    from tests.rules.test_probe_evidence import _data
+
+    run = FIXTURES / "runs" / "dead_relu_conv1d"
+    open_and_wait(qtbot, window, [run / "console_v1.txt", run / "model.keras"])
+    x, y = _data("dead_relu_conv1d")
+    np.savez(tmp_path / "sample.npz", x=x, y=y)
+    with qtbot.waitSignal(window.session.probe_ready, timeout=120_000) as probed:
+        window.open_paths([str(tmp_path / "sample.npz")])
+    assert str(run / "model.keras") in probed.args[0]
+
+    def measured_first():
+        found = window.findings.findings()
+        return bool(found) and any(e.kind == "measured" for e in found[0].evidence)
+
+    qtbot.waitUntil(measured_first, timeout=30_000)  # the diagnosis again, with the probe's evidence
+    top = window.findings.findings()[0]
+    assert top.cause == "dead_relu"
+    assert any(e.kind == "measured" and e.code == "dead_units_measured" for e in top.evidence)
+    rows = window.probe_view.rows()
+    assert [(name, dead) for name, dead, _, _ in rows if dead is not None] == [("conv1d", 1.0), ("conv1d_1", 1.0)]
+    assert window.probe_view.table.rowCount() == len(rows) and not window.probe_view.add_button.isVisible()
+    assert "tensorflow" not in sys.modules  # the window's process never imports it

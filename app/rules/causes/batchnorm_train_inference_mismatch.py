@@ -17,6 +17,7 @@ from app.core.diagnosis import Evidence, Fix
 from app.core.i18n import T
 from app.core.model import LayerSpec, ModelSpec
 from app.core.run import Source
+from app.rules import probed
 from app.rules.base import CauseRule, Context, SymptomWeight, evidence
 from app.rules.static import layer_where
 
@@ -210,6 +211,9 @@ class BatchnormTrainInferenceMismatch(CauseRule):
     explains = (SymptomWeight("eval_mismatch", 0.5), SymptomWeight("val_stuck_train_improves", 0.3))
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
+        measured = probed.batchnorm_gap(ctx)  # the probe's measurement on the data sample, if any
+        if measured is not None:
+            yield measured
         yield from capped(self._evidence(ctx), STATIC_CAP)
 
     def _evidence(self, ctx: Context) -> Iterator[Evidence]:

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from app.core.diagnosis import Evidence, Fix
 from app.core.i18n import T
 from app.core.model import ACTIVATION_LAYERS, PASS_THROUGH_LAYERS, LayerSpec, ModelSpec
+from app.rules import probed
 from app.rules.base import CauseRule, Context, SymptomWeight, evidence
 from app.rules.causes.learning_rate_too_high import optimizer_code
 from app.rules.static import layer_call, layer_where
@@ -266,6 +267,9 @@ class ExplodingGradients(CauseRule):
     explains = (SymptomWeight("nan_loss", 0.4), SymptomWeight("loss_spike", 0.35))
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
+        measured = probed.exploding(ctx)  # the probe's measurement on the data sample, if any
+        if measured is not None:
+            yield measured
         model = ctx.model
         if model is None or not model.complete:
             return

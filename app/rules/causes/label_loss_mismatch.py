@@ -58,6 +58,51 @@ NEGATIVE_LOSS = T(
     "{metric} 变成了负数（第 {at} {axis_zh}为 {value}）：除非标签超出 [0, 1]（例如二元交叉熵配 1..C 的类别编号），"
     "交叉熵不可能为负",
 )
+# Measured on the data sample (--data): what the labels are, against what the loss takes.
+# As strong as the static signs above: the labels themselves are the evidence.
+MEASURED_MISMATCH_WEIGHT = 0.85
+MEASURED_FIT_WEIGHT = -0.6
+LABELS_ONE_HOT_SPARSE = T(
+    "the data sample's labels are one-hot rows of {classes} columns, but {loss} expects one "
+    "class index per sample",
+    "数据样本的标签是 {classes} 列的 one-hot 行，而 {loss} 期望每个样本一个类别索引",
+)
+LABELS_INDEX_CATEGORICAL = T(
+    "the data sample's labels are class indices ({classes} classes, {low}–{high}), but {loss} "
+    "expects one-hot rows",
+    "数据样本的标签是类别索引（{classes} 个类别，{low}–{high}），而 {loss} 期望 one-hot 行",
+)
+LABELS_OUTSIDE_BINARY = T(
+    "the data sample's labels run from {low} to {high}, but {loss} takes labels in [0, 1]",
+    "数据样本的标签取值为 {low} 到 {high}，而 {loss} 只接受 [0, 1] 内的标签",
+)
+LABELS_FIT = T("the data sample's labels ({encoding}, {classes} classes) fit {loss}",
+               "数据样本的标签（{encoding}，{classes} 个类别）与 {loss} 相符")
+
+
+def measured_label_evidence(ctx: Context, loss: str) -> Evidence | None:
+    """The data sample's labels against ``loss`` (None without labels or for other losses)."""
+    labels = ctx.labels
+    if labels is None or loss not in CROSSENTROPY:
+        return None
+    params = {"loss": loss, "classes": labels.classes, "low": round(labels.low, 4), "high": round(labels.high, 4),
+              "encoding": labels.encoding.replace("_", "-")}
+    where = {"setting": "data.labels"}
+    if loss == "sparse_categorical_crossentropy" and labels.encoding == "one_hot":
+        return evidence("measured", "labels_one_hot_with_sparse_loss", LABELS_ONE_HOT_SPARSE,
+                        MEASURED_MISMATCH_WEIGHT, where=where, **params)
+    if loss == "categorical_crossentropy" and labels.encoding in ("integer", "binary") \
+            and (ctx.model is None or (ctx.model.output_units or 0) != 1):
+        return evidence("measured", "labels_index_with_categorical_loss", LABELS_INDEX_CATEGORICAL,
+                        MEASURED_MISMATCH_WEIGHT, where=where, **params)
+    if loss.startswith("binary") and (labels.low < 0 or labels.high > 1):
+        return evidence("measured", "labels_outside_binary_range", LABELS_OUTSIDE_BINARY,
+                        MEASURED_MISMATCH_WEIGHT, where=where, **params)
+    if labels.encoding == "real":
+        return None
+    return evidence("measured", "labels_fit_loss", LABELS_FIT, MEASURED_FIT_WEIGHT, where=where, **params)
+
+
 NOT_CROSSENTROPY = T("the loss is {loss}, not a crossentropy over class labels",
                      "损失函数是 {loss}，不是基于类别标签的交叉熵")
 
@@ -119,6 +164,9 @@ class LabelLossMismatch(CauseRule):
                                           loss=loss)
         if negative is not None:
             yield negative
+        measured = measured_label_evidence(ctx, loss)
+        if measured is not None:
+            yield measured
 
     def fixes(self, ctx: Context) -> list[Fix]:
         model = ctx.model

@@ -176,10 +176,11 @@ def rate_cuts(ctx: Context) -> list[RateCut]:
     series = ctx.run.series("learning_rate", "epoch") if ctx.run is not None else None
     cuts: list[RateCut] = []
     if series is not None and len(series) >= 2:
-        y = [float(value) for value in series.y]
-        for i in range(1, len(y)):
-            if math.isfinite(y[i]) and math.isfinite(y[i - 1]) and 0 < y[i] < CUT_FACTOR * y[i - 1]:
-                cuts.append(RateCut(int(series.x[i]), y[i - 1], y[i], series.source_of(i)))
+        y = series.y
+        with np.errstate(all="ignore"):
+            cut = np.isfinite(y[1:]) & np.isfinite(y[:-1]) & (y[1:] > 0) & (y[1:] < CUT_FACTOR * y[:-1])
+        for i in np.flatnonzero(cut) + 1:
+            cuts.append(RateCut(int(series.x[i]), float(y[i - 1]), float(y[i]), series.source_of(int(i))))
         return cuts
     for event in ctx.run.events if ctx.run is not None else []:
         if event.kind != "lr_change" or event.epoch is None:

@@ -27,6 +27,15 @@ NO_SHUFFLE = T(
 SHUFFLED_ONCE_WEIGHT = -0.5
 # The code sorts something: a weak hint that the data are ordered.
 SORTED_WEIGHT = 0.15
+# Measured on the data sample (--data): rows in class-sorted order (app.rules.data.SORTED_CHANGE_SHARE).
+# With shuffle=False that is the whole cause; with the shuffle setting unknown, a likely one.
+MEASURED_SORTED_WEIGHT = 0.7
+MEASURED_SORTED_SHUFFLE_UNKNOWN_WEIGHT = 0.4
+SORTED_SAMPLE = T(
+    "the data sample's {rows} rows come sorted by class: the label changes {changes} times, where a "
+    "shuffled order of these classes would change about {expected} times",
+    "数据样本的 {rows} 行按类别排序：标签只变化了 {changes} 次，而打乱后的顺序约会变化 {expected} 次",
+)
 SHUFFLED_ONCE = T("the training code shuffles the data once before fit: `{snippet}`",
                   "训练代码在 fit 之前把数据打乱了一次：`{snippet}`")
 SORTED = T("the training code sorts data: `{snippet}`", "训练代码对数据做了排序：`{snippet}`")
@@ -86,6 +95,12 @@ class NoShuffleSortedData(CauseRule):
         elif shuffle is True:
             yield evidence("setting", "shuffle_true", SHUFFLED, SHUFFLED_WEIGHT,
                            where=setting_where("shuffle"), source=source)
+        labels = ctx.labels
+        if labels is not None and labels.sorted_by_class and shuffle is not True:
+            yield evidence("measured", "sample_sorted_by_class", SORTED_SAMPLE,
+                           MEASURED_SORTED_WEIGHT if shuffle is False else MEASURED_SORTED_SHUFFLE_UNKNOWN_WEIGHT,
+                           where={"setting": "data.order"}, rows=labels.rows, changes=labels.changes,
+                           expected=int(round(labels.expected_changes)))
 
     def fixes(self, ctx: Context) -> list[Fix]:
         return [Fix("set_shuffle", T("Shuffle the training data every epoch", "每轮都打乱训练数据"),

@@ -30,6 +30,13 @@ NON_NUMERIC_INPUT = {"Embedding", "TextVectorization", "StringLookup", "IntegerL
                      "CategoryEncoding", "Discretization", "HashedCrossing"}
 # No scaling layer is a weak hint only: most pipelines standardize before fit.
 NO_SCALING_WEIGHT = 0.2
+# Measured on the data sample (--data), with no scaling layer in the model: inputs beyond
+# LARGE_INPUT (raw pixels 0-255, unscaled prices) are evidence for; inputs within
+# MODEST_INPUT around zero are evidence against (standardized or in [0, 1]).
+LARGE_INPUT = 10.0
+MODEST_INPUT = 5.0
+MEASURED_LARGE_WEIGHT = 0.6
+MEASURED_MODEST_WEIGHT = -0.5
 SCALED_WEIGHT = -0.6
 NON_NUMERIC_WEIGHT = -0.7
 # BatchNormalization right after the first weight layer rescales its outputs (the first
@@ -167,6 +174,9 @@ class UnnormalizedInputs(CauseRule):
         elif first_weight is not None:
             yield evidence("static", "no_input_scaling", NO_SCALING, NO_SCALING_WEIGHT,
                            where=layer_where(first_weight), layer=first_weight.name)
+        measured = _measured_scale(ctx)
+        if measured is not None:
+            yield measured
         reading = first_loss_reading(ctx)
         if reading is not None:
             loss, start, classes = reading
@@ -191,3 +201,28 @@ class UnnormalizedInputs(CauseRule):
                     "inputs = keras.Input(shape=x_train.shape[1:])\n"
                     "x = normalizer(inputs)\n"
                     "# ... the rest of the model takes x instead of inputs")]
+
+
+INPUTS_LARGE = T(
+    "the data sample's inputs run from {low} to {high} (mean |x| {mean_abs}) and no layer scales them",
+    "数据样本的输入取值为 {low} 到 {high}（|x| 均值 {mean_abs}），且没有层对其进行缩放",
+)
+INPUTS_MODEST = T(
+    "the data sample's inputs already lie within {low} to {high} (mean |x| {mean_abs})",
+    "数据样本的输入已在 {low} 到 {high} 之间（|x| 均值 {mean_abs}）",
+)
+
+
+def _measured_scale(ctx: Context) -> Evidence | None:
+    inputs = ctx.inputs
+    if inputs is None or not np.isfinite(inputs.high):
+        return None
+    params = {"low": round(inputs.low, 4), "high": round(inputs.high, 4), "mean_abs": round(inputs.mean_abs, 4)}
+    largest = max(abs(inputs.low), abs(inputs.high))
+    if largest > LARGE_INPUT:
+        return evidence("measured", "inputs_large", INPUTS_LARGE, MEASURED_LARGE_WEIGHT,
+                        where={"setting": "data.inputs"}, **params)
+    if largest <= MODEST_INPUT:
+        return evidence("measured", "inputs_modest", INPUTS_MODEST, MEASURED_MODEST_WEIGHT,
+                        where={"setting": "data.inputs"}, **params)
+    return None

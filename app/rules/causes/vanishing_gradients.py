@@ -8,6 +8,7 @@ from typing import Iterator
 from app.core.diagnosis import Evidence, Fix
 from app.core.i18n import T
 from app.core.model import LayerSpec, ModelSpec
+from app.rules import probed
 from app.rules.base import CauseRule, Context, SymptomWeight, evidence
 from app.rules.causes.exploding_gradients import (
     RECURRENT_LAYERS, SKIP_CONNECTION_LAYERS, LayerGraph, hidden_layers, is_weight_layer, layer_code, layer_kind,
@@ -84,6 +85,9 @@ class VanishingGradients(CauseRule):
     explains = (SymptomWeight("plateau_no_learning", 0.35), SymptomWeight("stuck_chance_accuracy", 0.3))
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
+        measured = probed.vanishing(ctx)  # the probe's measurement on the data sample, if any
+        if measured is not None:
+            yield measured
         model = ctx.model
         if model is None or not model.complete or not model.layers:
             return

@@ -17,7 +17,7 @@ import numpy as np
 from app.core.diagnosis import Symptom
 from app.core.i18n import T, percent
 from app.rules.base import Context, SymptomDetector
-from app.rules.curves import curve, rolling_median
+from app.rules.curves import MAX_POINTS, curve, rolling_median
 
 # Calibrated on the real-world corpus (bench/corpus_calibrate.py; figures in bench/README.md):
 # among its runs with 6+ points, labeled oscillations reverse direction on 54-100 % of their
@@ -78,7 +78,8 @@ class Oscillation(SymptomDetector):
             series = ctx.series(name)
             if series is None:
                 continue
-            c = curve(series, STEP_BINS if series.axis == "step" else 10**9).until_nonfinite()
+            # every epoch counts, up to curve()'s MAX_POINTS (corpus runs have 158 epochs at most)
+            c = curve(series, STEP_BINS if series.axis == "step" else MAX_POINTS).until_nonfinite()
             if len(c) < MIN_POINTS:
                 continue
             y = c.y

@@ -154,8 +154,11 @@ def saturated_stretch(ctx: Context, name: str) -> tuple[Stretch, int, int] | Non
     if series is None or loss is None or loss.axis != series.axis:
         return None
     x = shared_x(series.x, loss.x)
-    accuracy = series.y[np.searchsorted(series.x, x)]
-    value = loss.y[np.searchsorted(loss.x, x)]
+    if x is series.x:  # shared_x found one increasing x array: nothing to look up
+        accuracy, value = series.y, loss.y
+    else:
+        accuracy = series.y[np.searchsorted(series.x, x)]
+        value = loss.y[np.searchsorted(loss.x, x)]
     usable = np.isfinite(accuracy) & np.isfinite(value) & (accuracy < 0.999)
     if not usable.any():
         return None

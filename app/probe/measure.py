@@ -1,0 +1,153 @@
+"""The probe's measurements inside the model (worker only: imports Keras and TensorFlow).
+
+The model is rebuilt from its allow-listed config with its saved weights
+(:func:`app.probe.rebuild.rebuilt_model`, the path the patches use; the user's file is never
+given to ``load_model``) and run on CPU on at most ``PROBE_ROWS`` rows of the data sample:
+
+- the loss on the sample in inference mode and in training mode (BatchNormalization then
+  normalizes with the batch's own statistics instead of its moving ones);
+- per ReLU layer, the share of units that never activate on the sample (dead units);
+- per weight layer, the RMS of the loss gradient of its kernel and of the kernel itself.
+
+The answer is plain JSON data; :mod:`app.rules` turns it into evidence of kind ``measured``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from app.core.progress import NO_PROGRESS, Progress
+from app.probe.client import PROBE_ROWS
+
+BATCH = 64
+RELU_ACTIVATIONS = {"relu", "relu6"}
+
+
+def probe(source_path: str, config: dict[str, Any], x: np.ndarray, y: np.ndarray | None,
+          progress: Progress = NO_PROGRESS, budget: float = 30.0) -> dict[str, Any]:
+    """Measure the model of ``config`` (weights from ``source_path``) on ``x``/``y``."""
+    start = time.monotonic()
+    from app.probe.rebuild import rebuilt_model
+
+    model, rebuilt = rebuilt_model(source_path, config, progress)
+    x = np.asarray(x[:PROBE_ROWS], dtype=np.float32)
+    y = None if y is None else np.asarray(y[:PROBE_ROWS])
+    out: dict[str, Any] = {"rows": int(x.shape[0]), "notes": list(rebuilt.notes),
+                           "layers_reinitialized": [name for name, _ in rebuilt.layers_reinitialized],
+                           "skipped": []}
+    _check_shape(model, x)
+    progress.report(0.8, "measuring activations")
+    out["relu_layers"] = _dead_units(model, x)
+    if y is not None and rebuilt.compiled and getattr(model, "loss", None) is not None:
+        progress.report(0.85, "measuring the loss and its gradients")
+        out.update(_losses(model, x, y))
+        if time.monotonic() - start < budget:
+            out["gradients"] = _gradients(model, x[:BATCH], y[:BATCH])
+        else:
+            out["skipped"].append("gradients: the time budget was used up")
+    else:
+        out["skipped"].append("loss and gradients: " + ("no labels in the sample" if y is None
+                                                         else "the model has no compile settings"))
+    out["seconds"] = round(time.monotonic() - start, 2)
+    progress.report(1.0, "probe done")
+    return out
+
+
+class ProbeInputError(Exception):
+    """The sample does not fit the model (its shape); the message says how."""
+
+
+def _check_shape(model: Any, x: np.ndarray) -> None:
+    wanted = tuple(model.inputs[0].shape[1:]) if getattr(model, "inputs", None) else None
+    if wanted is not None and tuple(x.shape[1:]) != tuple(d if d is not None else x.shape[i + 1]
+                                                         for i, d in enumerate(wanted)):
+        raise ProbeInputError(f"the sample's rows have shape {tuple(x.shape[1:])}, the model takes {wanted}")
+
+
+def _relu_layers(model: Any) -> list[Any]:
+    import keras
+
+    found = []
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        activation = getattr(layer, "activation", None)
+        name = getattr(activation, "__name__", None)
+        if isinstance(layer, keras.layers.ReLU) or name in RELU_ACTIVATIONS:
+            found.append(layer)
+    return found
+
+
+def _dead_units(model: Any, x: np.ndarray) -> list[dict[str, Any]]:
+    """Per ReLU layer: units (last axis) whose output is 0 for every row and position."""
+    import keras
+
+    layers = _relu_layers(model)
+    if not layers:
+        return []
+    try:
+        features = keras.Model(model.inputs, [layer.output for layer in layers])
+    except Exception:  # a subclassed or not-built model exposes no symbolic outputs
+        return []
+    outputs = features.predict(x, batch_size=BATCH, verbose=0)
+    if not isinstance(outputs, (list, tuple)):
+        outputs = [outputs]
+    found = []
+    for layer, value in zip(layers, outputs):
+        value = np.asarray(value)
+        units = value.reshape(-1, value.shape[-1])
+        active = np.any(units > 0, axis=0)
+        found.append({"layer": layer.name, "units": int(active.size),
+                      "dead": int(active.size - int(active.sum())),
+                      "dead_share": round(float(1 - active.mean()), 4) if active.size else 0.0})
+    return found
+
+
+def _loss_value(model: Any, x: np.ndarray, y: np.ndarray, predictions: Any, training: bool) -> Any:
+    """The compiled loss (Keras' own wrapper: label shapes, reductions, weight penalties)."""
+    return model.compute_loss(x=x, y=y, y_pred=predictions, training=training)
+
+
+def _number(value: Any) -> float:
+    import keras
+
+    return float(np.mean(keras.ops.convert_to_numpy(value)))
+
+
+def _losses(model: Any, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """The loss on the sample in inference and in training mode (the same weights)."""
+    inference = model(x, training=False)
+    training = model(x, training=True)
+    found = {"loss_inference": _finite(_number(_loss_value(model, x, y, inference, False))),
+             "loss_training_mode": _finite(_number(_loss_value(model, x, y, training, True)))}
+    found["batchnorm_layers"] = sum(1 for layer in model._flatten_layers(include_self=False, recursive=True)
+                                    if type(layer).__name__.startswith("BatchNormalization"))
+    return found
+
+
+def _gradients(model: Any, x: np.ndarray, y: np.ndarray) -> list[dict[str, Any]]:
+    """Per weight layer, in model order: RMS of the kernel's loss gradient and of the kernel."""
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        value = _loss_value(model, x, y, model(x, training=True), True)
+    kernels = [(layer, layer.kernel) for layer in model._flatten_layers(include_self=False, recursive=True)
+               if getattr(layer, "kernel", None) is not None and layer.trainable]
+    grads = tape.gradient(value, [kernel for _, kernel in kernels])
+    found = []
+    for (layer, kernel), grad in zip(kernels, grads):
+        weights = np.asarray(kernel.numpy(), dtype=np.float64)
+        g = np.asarray(grad.numpy(), dtype=np.float64) if grad is not None else np.zeros_like(weights)
+        found.append({"layer": layer.name, "grad_rms": _finite(float(np.sqrt(np.mean(g * g)))),
+                      "weight_rms": _finite(float(np.sqrt(np.mean(weights * weights)))),
+                      "nonfinite": int(np.count_nonzero(~np.isfinite(g)))})
+    return found
+
+
+def _finite(value: float) -> float | str:
+    """JSON carries NaN/inf as text (the protocol is strict JSON)."""
+    if math.isfinite(value):
+        return value
+    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")

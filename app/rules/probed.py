@@ -1,0 +1,126 @@
+"""Evidence from the probe (``--data`` with a model file): what the model does on the data
+sample, measured in the TensorFlow worker (:mod:`app.probe.measure`), as evidence of kind
+``measured`` for the cause rules that the log and the config leave undecided.
+
+The thresholds come from the project's real runs, each probed with the data it trained on
+(``tests/rules/test_probe_evidence.py``): dead_relu_conv1d has 100 % of its ReLU units
+silent on its sample, healthy_mlp 0 %; vanishing_sigmoid_mlp's first layer gets 3e-8 of the
+last layer's gradient, healthy_mlp 1.3x; bn_moving_stats_conv2d loses 14x more in inference
+mode than in training mode, healthy_mlp 1.0x. Each threshold sits far from both sides.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from app.core.diagnosis import Evidence
+from app.core.i18n import T
+from app.rules.base import Context, evidence
+
+DEAD_SHARE = 0.5  # a ReLU layer with half its units never firing on the sample
+ALIVE_SHARE = 0.1  # every ReLU layer with at most this share silent: no dead units
+DEAD_WEIGHT, ALIVE_WEIGHT = 0.8, -0.6
+VANISHED_RATIO = 1e-4  # first weight layer's gradient RMS / the last one's
+FLOWING_RATIO = 1e-2
+VANISHED_WEIGHT, FLOWING_WEIGHT = 0.8, -0.5
+EXPLODED_RMS = 1e3  # a kernel gradient this large (RMS) on one batch
+EXPLODED_WEIGHT = 0.8
+BN_GAP_RATIO = 2.0  # inference-mode loss at least this many times the training-mode loss ...
+BN_GAP_MIN = 0.1  # ... and at least this much higher
+BN_SAME_RATIO = 1.25  # within this factor either way: the moving statistics fit
+BN_GAP_WEIGHT, BN_SAME_WEIGHT = 0.8, -0.6
+
+DEAD = T("on the data sample, {dead} of the {units} units of `{layer}` never activate ({share}%): they "
+         "output 0 for every row and get no gradient",
+         "在数据样本上，`{layer}` 的 {units} 个单元中有 {dead} 个从不激活（{share}%）：对每一行都输出 0，得不到梯度")
+ALIVE = T("on the data sample, every ReLU layer has units that activate (at most {share}% silent, in `{layer}`)",
+          "在数据样本上，每个 ReLU 层都有单元被激活（最多 {share}% 不激活，在 `{layer}`）")
+VANISHED = T("on one batch of the sample, the loss gradient reaching the first layer `{first}` is {ratio} of "
+             "the one at the last layer `{last}` (RMS {first_rms} against {last_rms})",
+             "在样本的一个批次上，到达第一层 `{first}` 的损失梯度只有最后一层 `{last}` 的 {ratio}（RMS {first_rms} 对 {last_rms}）")
+FLOWING = T("on one batch of the sample, the first layer `{first}` still gets {ratio} of the last layer's gradient",
+            "在样本的一个批次上，第一层 `{first}` 仍得到最后一层梯度的 {ratio}")
+EXPLODED = T("on one batch of the sample, the loss gradient of `{layer}` is {what}",
+             "在样本的一个批次上，`{layer}` 的损失梯度{what_zh}")
+BN_GAP = T("on the data sample, the loss is {inference} in inference mode (BatchNormalization's moving "
+           "statistics) against {training} in training mode (each batch's own): {ratio}× higher",
+           "在数据样本上，推理模式（BatchNormalization 的滑动统计量）下损失为 {inference}，"
+           "训练模式（每批自身统计量）下为 {training}：高 {ratio} 倍")
+BN_SAME = T("on the data sample, the loss in inference mode ({inference}) matches training mode ({training}): "
+            "the moving statistics fit the data",
+            "在数据样本上，推理模式的损失（{inference}）与训练模式（{training}）一致：滑动统计量与数据相符")
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, (int, float)):
+        return float(value)
+    return {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}.get(str(value), math.nan)
+
+
+def _where() -> dict:
+    return {"setting": "probe"}
+
+
+def dead_units(ctx: Context) -> Evidence | None:
+    layers = (ctx.probe or {}).get("relu_layers") or []
+    if not layers:
+        return None
+    worst = max(layers, key=lambda item: item.get("dead_share", 0.0))
+    share = float(worst.get("dead_share", 0.0))
+    params = {"layer": worst.get("layer", "?"), "dead": worst.get("dead", 0), "units": worst.get("units", 0),
+              "share": round(100 * share, 1)}
+    if share >= DEAD_SHARE:
+        return evidence("measured", "dead_units_measured", DEAD, DEAD_WEIGHT, where=_where(), **params)
+    if share <= ALIVE_SHARE:
+        return evidence("measured", "units_alive_measured", ALIVE, ALIVE_WEIGHT, where=_where(), **params)
+    return None
+
+
+def _gradients(ctx: Context) -> list[dict]:
+    return [g for g in (ctx.probe or {}).get("gradients") or [] if isinstance(g, dict)]
+
+
+def vanishing(ctx: Context) -> Evidence | None:
+    grads = _gradients(ctx)
+    if len(grads) < 2:
+        return None
+    first, last = _number(grads[0].get("grad_rms")), _number(grads[-1].get("grad_rms"))
+    if not (math.isfinite(first) and math.isfinite(last)) or last <= 0:
+        return None  # no gradient at the output either: nothing to compare (dead units, a flat loss)
+    ratio = first / last
+    params = {"first": grads[0].get("layer", "?"), "last": grads[-1].get("layer", "?"),
+              "ratio": f"{ratio:.1e}", "first_rms": f"{first:.1e}", "last_rms": f"{last:.1e}"}
+    if ratio <= VANISHED_RATIO:
+        return evidence("measured", "gradient_vanished_measured", VANISHED, VANISHED_WEIGHT, where=_where(), **params)
+    if ratio >= FLOWING_RATIO:
+        return evidence("measured", "gradient_flows_measured", FLOWING, FLOWING_WEIGHT, where=_where(), **params)
+    return None
+
+
+def exploding(ctx: Context) -> Evidence | None:
+    for grad in _gradients(ctx):
+        rms = _number(grad.get("grad_rms"))
+        if grad.get("nonfinite") or not math.isfinite(rms):
+            return evidence("measured", "gradient_nonfinite_measured", EXPLODED, EXPLODED_WEIGHT, where=_where(),
+                            layer=grad.get("layer", "?"), what="NaN or inf", what_zh="为 NaN 或 inf")
+        if rms >= EXPLODED_RMS:
+            return evidence("measured", "gradient_huge_measured", EXPLODED, EXPLODED_WEIGHT, where=_where(),
+                            layer=grad.get("layer", "?"), what=f"{rms:.1e} (RMS)", what_zh=f"的 RMS 为 {rms:.1e}")
+    return None
+
+
+def batchnorm_gap(ctx: Context) -> Evidence | None:
+    probe = ctx.probe or {}
+    if not probe.get("batchnorm_layers"):
+        return None
+    inference, training = _number(probe.get("loss_inference")), _number(probe.get("loss_training_mode"))
+    if not (math.isfinite(inference) and math.isfinite(training)) or training <= 0:
+        return None
+    ratio = inference / training
+    params = {"inference": round(inference, 4), "training": round(training, 4), "ratio": round(ratio, 1)}
+    if ratio >= BN_GAP_RATIO and inference - training >= BN_GAP_MIN:
+        return evidence("measured", "batchnorm_gap_measured", BN_GAP, BN_GAP_WEIGHT, where=_where(), **params)
+    if 1 / BN_SAME_RATIO <= ratio <= BN_SAME_RATIO:
+        return evidence("measured", "batchnorm_consistent_measured", BN_SAME, BN_SAME_WEIGHT, where=_where(), **params)
+    return None
