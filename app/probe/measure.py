@@ -25,6 +25,12 @@ from app.probe.client import PROBE_ROWS
 
 BATCH = 64
 RELU_ACTIVATIONS = {"relu", "relu6"}
+# Rows are fewer for big inputs: activations grow with the input (ResNet50 on 224x224 images
+# holds ~100 MB of ReLU outputs per row), so the rows used hold at most INPUT_VALUES values
+# (256 rows of 20 features; 26 rows of 224x224x3 images) and batches at most BATCH_VALUES.
+INPUT_VALUES = 4_000_000
+BATCH_VALUES = 600_000
+MIN_ROWS = 8
 
 
 def probe(source_path: str, config: dict[str, Any], x: np.ndarray, y: np.ndarray | None,
@@ -34,19 +40,22 @@ def probe(source_path: str, config: dict[str, Any], x: np.ndarray, y: np.ndarray
     from app.probe.rebuild import rebuilt_model
 
     model, rebuilt = rebuilt_model(source_path, config, progress)
-    x = np.asarray(x[:PROBE_ROWS], dtype=np.float32)
-    y = None if y is None else np.asarray(y[:PROBE_ROWS])
-    out: dict[str, Any] = {"rows": int(x.shape[0]), "notes": list(rebuilt.notes),
+    per_row = max(1, int(np.prod(x.shape[1:])))
+    rows = max(MIN_ROWS, min(PROBE_ROWS, INPUT_VALUES // per_row))
+    batch = max(1, min(BATCH, BATCH_VALUES // per_row))
+    x = np.asarray(x[:rows], dtype=np.float32)
+    y = None if y is None else np.asarray(y[:rows])
+    out: dict[str, Any] = {"rows": int(x.shape[0]), "batch": batch, "notes": list(rebuilt.notes),
                            "layers_reinitialized": [name for name, _ in rebuilt.layers_reinitialized],
                            "skipped": []}
     _check_shape(model, x)
     progress.report(0.8, "measuring activations")
-    out["relu_layers"] = _dead_units(model, x)
+    out["relu_layers"] = _dead_units(model, x, batch)
     if y is not None and rebuilt.compiled and getattr(model, "loss", None) is not None:
         progress.report(0.85, "measuring the loss and its gradients")
-        out.update(_losses(model, x, y))
+        out.update(_losses(model, x, y, batch))
         if time.monotonic() - start < budget:
-            out["gradients"] = _gradients(model, x[:BATCH], y[:BATCH])
+            out["gradients"] = _gradients(model, x[:batch], y[:batch])
         else:
             out["skipped"].append("gradients: the time budget was used up")
     else:
@@ -80,8 +89,9 @@ def _relu_layers(model: Any) -> list[Any]:
     return found
 
 
-def _dead_units(model: Any, x: np.ndarray) -> list[dict[str, Any]]:
-    """Per ReLU layer: units (last axis) whose output is 0 for every row and position."""
+def _dead_units(model: Any, x: np.ndarray, batch: int) -> list[dict[str, Any]]:
+    """Per ReLU layer: units (last axis) whose output is 0 for every row and position. The
+    outputs of one batch at a time are reduced to "ever active" per unit at once."""
     import keras
 
     layers = _relu_layers(model)
@@ -91,17 +101,21 @@ def _dead_units(model: Any, x: np.ndarray) -> list[dict[str, Any]]:
         features = keras.Model(model.inputs, [layer.output for layer in layers])
     except Exception:  # a subclassed or not-built model exposes no symbolic outputs
         return []
-    outputs = features.predict(x, batch_size=BATCH, verbose=0)
-    if not isinstance(outputs, (list, tuple)):
-        outputs = [outputs]
+    active: list[np.ndarray | None] = [None] * len(layers)
+    for begin in range(0, x.shape[0], batch):
+        outputs = features(x[begin:begin + batch], training=False)
+        if not isinstance(outputs, (list, tuple)):
+            outputs = [outputs]
+        for index, value in enumerate(outputs):
+            value = keras.ops.convert_to_numpy(value)
+            fired = np.any(value.reshape(-1, value.shape[-1]) > 0, axis=0)
+            active[index] = fired if active[index] is None else active[index] | fired
     found = []
-    for layer, value in zip(layers, outputs):
-        value = np.asarray(value)
-        units = value.reshape(-1, value.shape[-1])
-        active = np.any(units > 0, axis=0)
-        found.append({"layer": layer.name, "units": int(active.size),
-                      "dead": int(active.size - int(active.sum())),
-                      "dead_share": round(float(1 - active.mean()), 4) if active.size else 0.0})
+    for layer, fired in zip(layers, active):
+        if fired is None:
+            continue
+        found.append({"layer": layer.name, "units": int(fired.size), "dead": int(fired.size - int(fired.sum())),
+                      "dead_share": round(float(1 - fired.mean()), 4) if fired.size else 0.0})
     return found
 
 
@@ -116,12 +130,15 @@ def _number(value: Any) -> float:
     return float(np.mean(keras.ops.convert_to_numpy(value)))
 
 
-def _losses(model: Any, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """The loss on the sample in inference and in training mode (the same weights)."""
-    inference = model(x, training=False)
-    training = model(x, training=True)
-    found = {"loss_inference": _finite(_number(_loss_value(model, x, y, inference, False))),
-             "loss_training_mode": _finite(_number(_loss_value(model, x, y, training, True)))}
+def _losses(model: Any, x: np.ndarray, y: np.ndarray, batch: int) -> dict[str, Any]:
+    """The loss on the sample in inference and in training mode (the same weights), batch by
+    batch, weighted by the batch's rows."""
+    totals = {False: 0.0, True: 0.0}
+    for begin in range(0, x.shape[0], batch):
+        xb, yb = x[begin:begin + batch], y[begin:begin + batch]
+        for training in (False, True):
+            totals[training] += _number(_loss_value(model, xb, yb, model(xb, training=training), training)) * len(xb)
+    found = {"loss_inference": _finite(totals[False] / len(x)), "loss_training_mode": _finite(totals[True] / len(x))}
     found["batchnorm_layers"] = sum(1 for layer in model._flatten_layers(include_self=False, recursive=True)
                                     if type(layer).__name__.startswith("BatchNormalization"))
     return found
