@@ -261,7 +261,8 @@ def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all
     if fmt in ("md", "html", "pdf"):
         from app.report import build_report, inputs_from, render
 
-        report = build_report(cases, inputs_from(loaded.runs, loaded.models), lang, include_all=include_all)
+        report = build_report(cases, inputs_from(loaded.runs, loaded.models), lang, include_all=include_all,
+                              probes=probes)
         text = render(report, fmt, page_size=paper)
     elif fmt == "json":
         inputs = [{"path": p, "format": r.format, "kind": "run"} for r in loaded.runs for p in r.paths]

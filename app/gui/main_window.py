@@ -390,7 +390,8 @@ class MainWindow(QMainWindow):
         """The report of what is open, in the UI language."""
         from app.report import build_report, inputs_from
 
-        return build_report(self.session.cases, inputs_from(self.session.runs, self.session.models), self.lang)
+        return build_report(self.session.cases, inputs_from(self.session.runs, self.session.models), self.lang,
+                            probes=self.session.probes)
 
     def export_report(self) -> None:
         """File ▸ Export report…: ask for a file; its ending (or the filter) picks the format."""

@@ -150,6 +150,22 @@ class CaseReport:
     # (cause, fix id) -> (script path, unified diff): the fix made in the user's training
     # script when it was given as a file (app.patches.script)
     script_changes: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    # what the probe measured in this case's model on the data sample (app.probe.run_probe)
+    probe: Mapping[str, Any] | None = None
+    probe_path: str = ""
+
+    def probe_rows(self) -> list[tuple[str, str, str, str]]:
+        """(layer, dead units, gradient RMS, weight RMS) as text, in model order."""
+        if not self.probe:
+            return []
+        dead = {item.get("layer"): item for item in self.probe.get("relu_layers") or []}
+        rows, seen = [], set()
+        for item in self.probe.get("gradients") or []:
+            name = item.get("layer", "?")
+            seen.add(name)
+            rows.append((name, _dead_text(dead.get(name)), _sci(item.get("grad_rms")), _sci(item.get("weight_rms"))))
+        rows.extend((name, _dead_text(item), "–", "–") for name, item in dead.items() if name not in seen)
+        return rows
 
     @property
     def symptoms(self) -> list[Symptom]:
@@ -457,14 +473,26 @@ def _case_model(case: Any) -> ModelSpec | None:
 
 
 # -- the report -------------------------------------------------------------------------------
+def _dead_text(item: Mapping[str, Any] | None) -> str:
+    if not item:
+        return "–"
+    return f"{item.get('dead', 0)} / {item.get('units', 0)} ({100 * float(item.get('dead_share', 0.0)):.0f} %)"
+
+
+def _sci(value: Any) -> str:
+    return f"{value:.2e}" if isinstance(value, (int, float)) else str(value) if value is not None else "–"
+
+
 def build_report(cases: Sequence[Any], inputs: Sequence[Mapping[str, Any]] = (), lang: str = "en",
-                 *, include_all: bool = False, now: _dt.datetime | None = None) -> Report:
+                 *, include_all: bool = False, now: _dt.datetime | None = None,
+                 probes: Mapping[str, Any] | None = None) -> Report:
     """The report of ``cases`` (``app.rules.engine.diagnose_all``'s result).
 
     ``inputs`` lists the files read, as ``traindoc diagnose --format json`` does
     (``{"path", "format", "kind"}``, see :func:`inputs_from`); an optional ``"size"`` is used,
     otherwise the size is read from the file system. ``include_all`` adds the findings below
-    the reporting threshold (``--all``).
+    the reporting threshold (``--all``); ``probes`` maps a model file's path to what the probe
+    measured in it (a section of its case).
     """
     lang = normalize_language(lang)
     records = [dict(item) for item in inputs]
@@ -478,6 +506,8 @@ def build_report(cases: Sequence[Any], inputs: Sequence[Mapping[str, Any]] = (),
             model=model_summary(model, flagged_layers(diagnosis)) if model is not None else None,
             diagnosis=diagnosis,
             script_changes=script_changes(model, diagnosis),
+            probe=(probes or {}).get(getattr(case.model, "source_path", None) or ""),
+            probe_path=getattr(case.model, "source_path", None) or "",
         ))
     created = now or _dt.datetime.now().astimezone()
     return Report(

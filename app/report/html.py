@@ -213,6 +213,14 @@ def _case(w: _Writer, index: int, case: CaseReport, report: Report, images: dict
             w.table(header, rows, [False, False, False, True], ["flagged" if layer.flagged else "" for layer in model.layers])
             if model.layers_left_out:
                 w.add(f'<p class="meta">{e(label("layers_left_out", lang, count=model.layers_left_out))}</p>')
+    if case.probe:
+        w.add(f"<h3>{e(label('probe', lang))}</h3>", f"<p>{e(W.probe_line(case, lang))}</p>")
+        if case.probe.get("skipped"):
+            w.add(f'<p class="meta">{e(label("probe_skipped", lang, what="; ".join(case.probe["skipped"])))}</p>')
+        rows = [[e(cell) for cell in row] for row in case.probe_rows()]
+        if rows:
+            w.table([e(label(k, lang)) for k in ("layer", "dead_units", "grad_rms", "weight_rms")], rows,
+                    [False, True, True, True], ["" for _ in rows])
     rows = W.settings_rows(case, lang)
     w.add(f"<h3>{e(label('settings', lang))}</h3>")
     if rows:

@@ -82,6 +82,15 @@ L: dict[str, Text] = {
     "manual": T("by hand", "手动"),
     # model
     "model_summary": T("Model", "模型"),
+    "probe": T("Measured inside the model (probe)", "模型内部测量（探测）"),
+    "probe_line": T("{path}: {rows} rows of the data sample, {seconds} s in the TensorFlow worker; loss "
+                    "{inference} in inference mode, {training} in training mode",
+                    "{path}：数据样本的 {rows} 行，TensorFlow 工作进程用时 {seconds} 秒；推理模式损失 {inference}，"
+                    "训练模式损失 {training}"),
+    "probe_skipped": T("Not measured: {what}", "未测量：{what}"),
+    "dead_units": T("dead units", "死亡单元"),
+    "grad_rms": T("gradient RMS", "梯度 RMS"),
+    "weight_rms": T("weight RMS", "权重 RMS"),
     "model_line": T("{name} ({class_name}, read from {format})", "{name}（{class_name}，读取自 {format}）"),
     "partial_model": T("Only the model.summary() table printed in the log was available: "
                        "activations, loss and initializers are unknown.",

@@ -181,6 +181,7 @@ def _case(case: CaseReport, lang: str, include_all: bool) -> list[str]:
             if model.layers_left_out:
                 out += ["", escape_inline(label("layers_left_out", lang, count=model.layers_left_out))]
             out.append("")
+    out += _probe(case, lang)
     # Settings
     rows = W.settings_rows(case, lang)
     out += [f"### {label('settings', lang)}", ""]
@@ -216,3 +217,19 @@ def render_markdown(report: Report) -> str:
                                                       for name, version in report.versions])
     out.append("")
     return "\n".join(out)
+
+
+def _probe(case: CaseReport, lang: str) -> list[str]:
+    """What the probe measured inside the model on the data sample (issue 15)."""
+    probe = case.probe
+    if not probe:
+        return []
+    out = [f"### {label('probe', lang)}", "", escape_inline(W.probe_line(case, lang)), ""]
+    if probe.get("skipped"):
+        out += [escape_inline(label("probe_skipped", lang, what="; ".join(probe["skipped"]))), ""]
+    rows = [list(row) for row in case.probe_rows()]
+    if rows:
+        out += table([label(k, lang) for k in ("layer", "dead_units", "grad_rms", "weight_rms")], rows,
+                     ["l", "r", "r", "r"])
+        out.append("")
+    return out

@@ -6,6 +6,7 @@ renderer only adds its own markup and escaping.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from typing import Any
 
@@ -152,3 +153,16 @@ def model_line(model: ModelSummary, lang: str) -> str:
     extra = [v for v in (f"Keras {model.keras_version}" if model.keras_version else None,
                          f"backend {model.backend}" if model.backend else None) if v]
     return text + (" — " + ", ".join(extra) if extra else "")
+
+
+def probe_line(case: Any, lang: str) -> str:
+    """One sentence on the probe of ``case``: rows, time, the two losses."""
+    probe = case.probe or {}
+
+    def loss(key: str) -> str:
+        value = probe.get(key)
+        return f"{value:.4g}" if isinstance(value, (int, float)) else str(value or "–")
+
+    return label("probe_line", lang, path=os.path.basename(case.probe_path) or "model", rows=probe.get("rows", 0),
+                 seconds=probe.get("seconds", "?"), inference=loss("loss_inference"),
+                 training=loss("loss_training_mode"))

@@ -152,3 +152,23 @@ def test_the_cli_probes_with_data_and_tensorflow_stays_out_of_the_cli_process(tm
     (probed,) = document["probes"].values()
     assert [layer["dead_share"] for layer in probed["relu_layers"]] == [1.0, 1.0]
     assert {"path": str(tmp_path / "sample.npz"), "format": "npz", "kind": "data"} in document["inputs"]
+
+
+def test_every_report_format_has_a_probe_section(tmp_path):
+    from app.report import build_report, inputs_from, render
+
+    measured, _, _ = _probed("dead_relu_conv1d")
+    model_path = str(RUNS / "dead_relu_conv1d" / "model.keras")
+    loaded = load_path(RUNS / "dead_relu_conv1d" / "console_v1.txt")
+    loaded.extend(load_path(model_path))
+    cases = diagnose_all(loaded.runs, loaded.models, data=_sample("dead_relu_conv1d"), probes={model_path: measured})
+    for lang, title, dead in (("en", "Measured inside the model (probe)", "8 / 8 (100 %)"),
+                              ("zh_CN", "模型内部测量（探测）", "16 / 16 (100 %)")):
+        report = build_report(cases, inputs_from(loaded.runs, loaded.models), lang, probes={model_path: measured})
+        markdown = render(report, "md")
+        assert title in markdown and dead in markdown and "conv1d_1" in markdown
+        html = render(report, "html")
+        assert title in html and dead in html
+    pdf = render(build_report(cases, inputs_from(loaded.runs, loaded.models), "en", probes={model_path: measured}),
+                 "pdf")
+    assert pdf.startswith(b"%PDF")
