@@ -7,7 +7,12 @@ given to ``load_model``) and run on CPU on at most ``PROBE_ROWS`` rows of the da
 - the loss on the sample in inference mode and in training mode (BatchNormalization then
   normalizes with the batch's own statistics instead of its moving ones);
 - per ReLU layer, the share of units that never activate on the sample (dead units);
-- per weight layer, the RMS of the loss gradient of its kernel and of the kernel itself.
+- per weight layer, the RMS of the loss gradient of its kernel and of the kernel itself;
+- *can it learn at all*: a fresh copy of the model (same config and loss, newly initialized)
+  trained on ``LEARN_ROWS`` rows with Adam(1e-3) for up to ``LEARN_STEPS`` full-batch steps
+  must drive the loss on them near zero. A standard optimizer at a standard rate takes the
+  user's hyper-parameters out of the question: when even it cannot fit 32 rows, the model,
+  the loss or the labels are broken.
 
 The answer is plain JSON data; :mod:`app.rules` turns it into evidence of kind ``measured``.
 """
@@ -31,6 +36,12 @@ RELU_ACTIVATIONS = {"relu", "relu6"}
 INPUT_VALUES = 4_000_000
 BATCH_VALUES = 600_000
 MIN_ROWS = 8
+LEARN_ROWS = 32
+LEARN_STEPS = 300
+LEARN_RATE = 1e-3
+# Learned: the loss on the rows fell to LEARNED_SHARE of its start, or below LEARNED_LOSS.
+LEARNED_SHARE = 0.1
+LEARNED_LOSS = 0.05
 
 
 def probe(source_path: str, config: dict[str, Any], x: np.ndarray, y: np.ndarray | None,
@@ -53,11 +64,18 @@ def probe(source_path: str, config: dict[str, Any], x: np.ndarray, y: np.ndarray
     out["relu_layers"] = _dead_units(model, x, batch)
     if y is not None and rebuilt.compiled and getattr(model, "loss", None) is not None:
         progress.report(0.85, "measuring the loss and its gradients")
-        out.update(_losses(model, x, y, batch))
-        if time.monotonic() - start < budget:
-            out["gradients"] = _gradients(model, x[:batch], y[:batch])
-        else:
-            out["skipped"].append("gradients: the time budget was used up")
+        steps = (("loss", lambda: out.update(_losses(model, x, y, batch))),
+                 ("gradients", lambda: out.__setitem__("gradients", _gradients(model, x[:batch], y[:batch]))),
+                 ("learn trial", lambda: out.__setitem__("learn_trial", _learn_trial(config, model, x, y,
+                                                                                     start + budget))))
+        for what, step in steps:
+            if time.monotonic() - start >= budget:
+                out["skipped"].append(f"{what}: the time budget was used up")
+                continue
+            try:
+                step()
+            except Exception as error:  # labels the loss cannot take: Keras says so, the rest still counts
+                out["skipped"].append(f"{what}: Keras could not compute it on the sample ({_short(error)})")
     else:
         out["skipped"].append("loss and gradients: " + ("no labels in the sample" if y is None
                                                          else "the model has no compile settings"))
@@ -161,6 +179,50 @@ def _gradients(model: Any, x: np.ndarray, y: np.ndarray) -> list[dict[str, Any]]
                       "weight_rms": _finite(float(np.sqrt(np.mean(weights * weights)))),
                       "nonfinite": int(np.count_nonzero(~np.isfinite(g)))})
     return found
+
+
+def _learn_trial(config: dict[str, Any], trained: Any, x: np.ndarray, y: np.ndarray, deadline: float) -> dict[str, Any]:
+    """A fresh copy of the model, trained full-batch on the first LEARN_ROWS rows with Adam."""
+    import copy
+
+    import keras
+
+    from app.probe.rebuild import _build_model, _normalize_layers
+
+    model_config = {key: value for key, value in copy.deepcopy(config).items() if key != "compile_config"}
+    _normalize_layers(model_config, [])
+    fresh = _build_model(model_config)
+    fresh.compile(optimizer=keras.optimizers.Adam(LEARN_RATE), loss=trained.loss)
+    rows = min(LEARN_ROWS, x.shape[0], max(MIN_ROWS, BATCH_VALUES // max(1, int(np.prod(x.shape[1:])))))
+    xs, ys = x[:rows], y[:rows]
+    history: list[float] = []
+
+    class _Stop(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            history.append(float((logs or {}).get("loss", np.nan)))
+            if time.monotonic() > deadline or (len(history) > 1 and _learned(history)):
+                self.model.stop_training = True
+
+    start_loss = _number(_loss_value(fresh, xs, ys, fresh(xs, training=False), False))
+    fresh.fit(xs, ys, batch_size=rows, epochs=LEARN_STEPS, verbose=0, shuffle=False, callbacks=[_Stop()])
+    end_loss = _number(_loss_value(fresh, xs, ys, fresh(xs, training=False), False))
+    curve = [start_loss, *history]
+    return {"rows": int(rows), "steps": len(history), "optimizer": f"Adam({LEARN_RATE:g})",
+            "loss_start": _finite(start_loss), "loss_end": _finite(end_loss),
+            "learned": bool(_learned([start_loss, end_loss])), "stopped_by_budget": time.monotonic() > deadline,
+            "curve": [_finite(v) for v in curve[:: max(1, len(curve) // 20)]]}
+
+
+def _learned(losses: list[float]) -> bool:
+    first, last = losses[0], losses[-1]
+    if not (math.isfinite(first) and math.isfinite(last)):
+        return False
+    return last <= LEARNED_LOSS or (first > 0 and last <= LEARNED_SHARE * first)
+
+
+def _short(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text[:200]}"
 
 
 def _finite(value: float) -> float | str:

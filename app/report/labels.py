@@ -88,6 +88,11 @@ L: dict[str, Text] = {
                     "{path}：数据样本的 {rows} 行，TensorFlow 工作进程用时 {seconds} 秒；推理模式损失 {inference}，"
                     "训练模式损失 {training}"),
     "probe_skipped": T("Not measured: {what}", "未测量：{what}"),
+    "probe_learned": T("A fresh copy of the model learned {rows} rows of the sample (Adam(1e-3)): loss {start} → {end} "
+                       "in {steps} steps.", "模型的全新副本学会了样本的 {rows} 行（Adam(1e-3)）：损失在 {steps} 步内 {start} → {end}。"),
+    "probe_not_learned": T("A fresh copy of the model could not learn {rows} rows of the sample (Adam(1e-3)): loss "
+                           "{start} → {end} in {steps} steps.",
+                           "模型的全新副本无法学会样本的 {rows} 行（Adam(1e-3)）：损失在 {steps} 步内 {start} → {end}。"),
     "dead_units": T("dead units", "死亡单元"),
     "grad_rms": T("gradient RMS", "梯度 RMS"),
     "weight_rms": T("weight RMS", "权重 RMS"),

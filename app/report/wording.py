@@ -163,6 +163,16 @@ def probe_line(case: Any, lang: str) -> str:
         value = probe.get(key)
         return f"{value:.4g}" if isinstance(value, (int, float)) else str(value or "–")
 
-    return label("probe_line", lang, path=os.path.basename(case.probe_path) or "model", rows=probe.get("rows", 0),
+    line = label("probe_line", lang, path=os.path.basename(case.probe_path) or "model", rows=probe.get("rows", 0),
                  seconds=probe.get("seconds", "?"), inference=loss("loss_inference"),
                  training=loss("loss_training_mode"))
+    trial = probe.get("learn_trial")
+    if isinstance(trial, dict):
+        def number(key: str) -> str:
+            value = trial.get(key)
+            return f"{value:.4g}" if isinstance(value, (int, float)) else str(value)
+
+        line += ". " + label("probe_learned" if trial.get("learned") else "probe_not_learned", lang,
+                             rows=trial.get("rows", 0), start=number("loss_start"), end=number("loss_end"),
+                             steps=trial.get("steps", 0))
+    return line

@@ -30,6 +30,26 @@ BN_GAP_RATIO = 2.0  # inference-mode loss at least this many times the training-
 BN_GAP_MIN = 0.1  # ... and at least this much higher
 BN_SAME_RATIO = 1.25  # within this factor either way: the moving statistics fit
 BN_GAP_WEIGHT, BN_SAME_WEIGHT = 0.8, -0.6
+# Can it learn at all (a fresh copy, 32 rows, Adam(1e-3), up to 300 full-batch steps): on the
+# project's runs healthy_mlp fits its 32 rows (1.216 -> 0.118 in 168 steps), dead_relu_conv1d
+# (1.099 -> 1.080) and vanishing_sigmoid_mlp (0.717 -> 0.691) do not in 300. A model that cannot
+# fit 32 rows with a standard optimizer is broken in its structure, loss or labels (the causes
+# that call this); one that can is not.
+LEARN_FAILED_WEIGHT = 0.4
+LEARNED_WEIGHT = -0.3
+
+CANNOT_LEARN = T(
+    "a fresh copy of the model cannot fit {rows} rows of the sample: Adam(1e-3) for {steps} full-batch "
+    "steps takes its loss only from {start} to {end}, so the model, its loss or the labels are broken, "
+    "not the training settings",
+    "模型的全新副本无法拟合样本的 {rows} 行：用 Adam(1e-3) 全批训练 {steps} 步，损失只从 {start} 降到 {end}，"
+    "说明是模型、损失或标签本身有问题，而不是训练设置",
+)
+CAN_LEARN = T(
+    "a fresh copy of the model fits {rows} rows of the sample (Adam(1e-3), {steps} steps: loss {start} → {end}): "
+    "its structure, loss and labels can learn",
+    "模型的全新副本能拟合样本的 {rows} 行（Adam(1e-3)，{steps} 步：损失 {start} → {end}）：其结构、损失和标签都能学习",
+)
 
 DEAD = T("on the data sample, {dead} of the {units} units of `{layer}` never activate ({share}%): they "
          "output 0 for every row and get no gradient",
@@ -124,3 +144,15 @@ def batchnorm_gap(ctx: Context) -> Evidence | None:
     if 1 / BN_SAME_RATIO <= ratio <= BN_SAME_RATIO:
         return evidence("measured", "batchnorm_consistent_measured", BN_SAME, BN_SAME_WEIGHT, where=_where(), **params)
     return None
+
+
+def learn_trial(ctx: Context) -> Evidence | None:
+    """The learn-at-all trial: for a structural cause when it failed, against when it learned."""
+    trial = (ctx.probe or {}).get("learn_trial")
+    if not isinstance(trial, dict) or trial.get("stopped_by_budget") and not trial.get("learned"):
+        return None  # cut short by the time budget: it says nothing
+    params = {"rows": trial.get("rows", 0), "steps": trial.get("steps", 0),
+              "start": round(_number(trial.get("loss_start")), 4), "end": round(_number(trial.get("loss_end")), 4)}
+    if trial.get("learned"):
+        return evidence("measured", "learns_measured", CAN_LEARN, LEARNED_WEIGHT, where=_where(), **params)
+    return evidence("measured", "cannot_learn_measured", CANNOT_LEARN, LEARN_FAILED_WEIGHT, where=_where(), **params)

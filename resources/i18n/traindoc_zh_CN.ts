@@ -277,82 +277,82 @@
         <translation>已保存 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="400"/>
+        <location filename="../../app/gui/main_window.py" line="401"/>
         <source>Export report</source>
         <translation>导出报告</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="425"/>
+        <location filename="../../app/gui/main_window.py" line="426"/>
         <source>Report saved to {0}</source>
         <translation>报告已保存到 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="435"/>
+        <location filename="../../app/gui/main_window.py" line="436"/>
         <source>Report copied as Markdown</source>
         <translation>报告已复制为 Markdown</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="464"/>
+        <location filename="../../app/gui/main_window.py" line="465"/>
         <source>{0}  ({1}, {2} epoch(s))</source>
         <translation>{0}（{1}，{2} 轮）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="464"/>
+        <location filename="../../app/gui/main_window.py" line="465"/>
         <source>{0}  ({1}, {2} step(s))</source>
         <translation>{0}（{1}，{2} 步）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="467"/>
+        <location filename="../../app/gui/main_window.py" line="468"/>
         <source>{0}  ({1})</source>
         <translation>{0}（{1}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="470"/>
+        <location filename="../../app/gui/main_window.py" line="471"/>
         <source>{0}  ({1} model)</source>
         <translation>{0}（{1} 模型）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="474"/>
+        <location filename="../../app/gui/main_window.py" line="475"/>
         <source>{0}  (data sample, {1} row(s))</source>
         <translation>{0}（数据样本，{1} 行）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="485"/>
+        <location filename="../../app/gui/main_window.py" line="486"/>
         <source>inputs {0}</source>
         <translation>输入 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="487"/>
+        <location filename="../../app/gui/main_window.py" line="488"/>
         <source>{0} image file(s)</source>
         <translation>{0} 个图像文件</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="489"/>
+        <location filename="../../app/gui/main_window.py" line="490"/>
         <source>labels from {0}</source>
         <translation>标签来自 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="491"/>
+        <location filename="../../app/gui/main_window.py" line="492"/>
         <source>no labels</source>
         <translation>没有标签</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="493"/>
+        <location filename="../../app/gui/main_window.py" line="494"/>
         <source>classes: {0}</source>
         <translation>类别：{0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="528"/>
+        <location filename="../../app/gui/main_window.py" line="529"/>
         <source>Most likely cause: {0} ({1:.0%})</source>
         <translation>最可能的原因：{0}（{1:.0%}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="551"/>
+        <location filename="../../app/gui/main_window.py" line="552"/>
         <source>(none)</source>
         <translation>（无）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="555"/>
+        <location filename="../../app/gui/main_window.py" line="556"/>
         <source>Clear list</source>
         <translation>清空列表</translation>
     </message>
@@ -671,6 +671,16 @@
     </message>
     <message>
         <location filename="../../app/gui/views/probe_view.py" line="109"/>
+        <source>A fresh copy of the model learned {0} rows: loss {1:.4g} → {2:.4g} in {3} steps.</source>
+        <translation>模型的全新副本学会了 {0} 行：损失在 {3} 步内 {1:.4g} → {2:.4g}。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/probe_view.py" line="111"/>
+        <source>A fresh copy of the model could not learn {0} rows: loss {1:.4g} → {2:.4g} in {3} steps.</source>
+        <translation>模型的全新副本无法学会 {0} 行：损失在 {3} 步内 {1:.4g} → {2:.4g}。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/probe_view.py" line="116"/>
         <source>Not measured: {0}.</source>
         <translation>未测量：{0}。</translation>
     </message>

@@ -405,4 +405,5 @@ def test_the_probe_runs_in_a_worker_process_and_fills_the_probe_tab(qtbot, windo
     rows = window.probe_view.rows()
     assert [(name, dead) for name, dead, _, _ in rows if dead is not None] == [("conv1d", 1.0), ("conv1d_1", 1.0)]
     assert window.probe_view.table.rowCount() == len(rows) and not window.probe_view.add_button.isVisible()
+    assert "could not learn 32 rows" in window.probe_view.summary.text()
     assert "tensorflow" not in sys.modules  # the window's process never imports it

@@ -82,6 +82,9 @@ def test_dead_units_are_measured_and_decide_dead_relu(healthy):
     assert [layer["dead_share"] for layer in measured["relu_layers"]] == [1.0, 1.0]
     top = with_probe.reported[0]
     assert top.cause == "dead_relu" and "dead_units_measured" in _measured_codes(top)
+    # a fresh copy (same config: the -10 biases again) cannot fit 32 rows with Adam either
+    assert measured["learn_trial"]["learned"] is False and measured["learn_trial"]["steps"] == 300
+    assert "cannot_learn_measured" in _measured_codes(top)
     assert top.confidence > next(f.confidence for f in without.findings if f.cause == "dead_relu")
     healthy_layers = healthy[0]["relu_layers"]
     assert healthy_layers and all(layer["dead_share"] == 0.0 for layer in healthy_layers)
@@ -117,7 +120,12 @@ def test_a_healthy_model_measures_healthy(healthy):
     from app.rules.causes.vanishing_gradients import VanishingGradients
 
     ctx = Context(model=load_path(RUNS / "healthy_mlp" / "model.keras").models[0], probe=measured)
-    for rule, code in ((DeadRelu(), "units_alive_measured"), (VanishingGradients(), "gradient_flows_measured")):
+    from app.rules.causes.final_activation_mismatch import FinalActivationMismatch
+
+    trial = measured["learn_trial"]
+    assert trial["learned"] is True and trial["loss_end"] <= 0.1 * trial["loss_start"]
+    for rule, code in ((DeadRelu(), "units_alive_measured"), (VanishingGradients(), "gradient_flows_measured"),
+                       (FinalActivationMismatch(), "learns_measured")):
         weights = {e.code: e.weight for e in rule.evaluate(ctx)}
         assert weights.get(code, 0) < 0, (rule.id, weights)  # measured against
 
@@ -167,8 +175,25 @@ def test_every_report_format_has_a_probe_section(tmp_path):
         report = build_report(cases, inputs_from(loaded.runs, loaded.models), lang, probes={model_path: measured})
         markdown = render(report, "md")
         assert title in markdown and dead in markdown and "conv1d_1" in markdown
+        assert ("could not learn 32 rows" if lang == "en" else "无法学会样本的 32 行") in markdown
         html = render(report, "html")
         assert title in html and dead in html
     pdf = render(build_report(cases, inputs_from(loaded.runs, loaded.models), "en", probes={model_path: measured}),
                  "pdf")
     assert pdf.startswith(b"%PDF")
+
+
+def test_labels_the_loss_cannot_take_are_said_and_the_rest_still_counts():
+    # healthy_mlp (sparse_categorical_crossentropy) given one-hot labels: Keras refuses the
+    # loss; the probe says so per measurement, the dead-unit pass still ran, and the data
+    # sample's own evidence names the label encoding
+    x, y = _data("healthy_mlp")
+    sample = DataSample("one-hot", "npz", x, np.eye(3, dtype="float32")[y], len(x))
+    model_path = RUNS / "healthy_mlp" / "model.keras"
+    measured = run_probe(model_path, sample)
+    assert [s.split(":")[0] for s in measured["skipped"]] == ["loss", "gradients", "learn trial"]
+    assert "target.shape" in measured["skipped"][0] and measured["relu_layers"]
+    loaded = load_path(RUNS / "healthy_mlp" / "console_v1.txt")
+    loaded.extend(load_path(model_path))
+    top = diagnose_all(loaded.runs, loaded.models, data=sample, probes={str(model_path): measured})[0].diagnosis.reported[0]
+    assert top.cause == "label_loss_mismatch" and "labels_one_hot_with_sparse_loss" in _measured_codes(top)

@@ -104,6 +104,13 @@ class ProbeView(QWidget):
         if math.isfinite(inference) or math.isfinite(training):
             text += " " + self.tr("Loss on the sample: {0:.4g} in inference mode, {1:.4g} in training mode.").format(
                 inference, training)
+        trial = measured.get("learn_trial")
+        if isinstance(trial, dict):
+            text += " " + (self.tr("A fresh copy of the model learned {0} rows: loss {1:.4g} → {2:.4g} in {3} steps.")
+                           if trial.get("learned") else
+                           self.tr("A fresh copy of the model could not learn {0} rows: loss {1:.4g} → {2:.4g} in {3} "
+                                   "steps.")).format(trial.get("rows", 0), _number(trial.get("loss_start")),
+                                                     _number(trial.get("loss_end")), trial.get("steps", 0))
         skipped = measured.get("skipped") or []
         if skipped:
             text += " " + self.tr("Not measured: {0}.").format("; ".join(skipped))

@@ -86,6 +86,9 @@ class DeadRelu(CauseRule):
     explains = (SymptomWeight("plateau_no_learning", 0.35), SymptomWeight("stuck_chance_accuracy", 0.3))
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
+        trial = probed.learn_trial(ctx)
+        if trial is not None:
+            yield trial
         measured = probed.dead_units(ctx)  # the probe's measurement on the data sample, if any
         if measured is not None:
             yield measured

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from app.core.diagnosis import Evidence, Fix
 from app.core.i18n import T
+from app.rules import probed
 from app.rules.base import CauseRule, Context, SymptomWeight, evidence
 from app.rules.static import NON_PROBABILITY, PROBABILITY, layer_call, layer_where
 
@@ -60,6 +61,9 @@ class FinalActivationMismatch(CauseRule):
                 SymptomWeight("plateau_no_learning", 0.3))
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
+        trial = probed.learn_trial(ctx)  # the probe's learn-at-all trial, if it ran
+        if trial is not None:
+            yield trial
         model = ctx.model
         if model is None or model.loss is None or not model.complete:
             return

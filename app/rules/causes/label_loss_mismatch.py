@@ -8,6 +8,7 @@ from typing import Iterator
 
 from app.core.diagnosis import Evidence, Fix
 from app.core.i18n import T
+from app.rules import probed
 from app.rules.base import CauseRule, Context, SymptomWeight, evidence
 from app.rules.causes.kl_divergence_misuse import negative_loss_evidence
 from app.rules.static import layer_call, layer_where
@@ -135,6 +136,9 @@ class LabelLossMismatch(CauseRule):
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
         model = ctx.model
+        trial = probed.learn_trial(ctx)  # the probe's learn-at-all trial, if it ran
+        if trial is not None:
+            yield trial
         if not self.decidable(ctx):
             negative = negative_loss_evidence(ctx, NEGATIVE_LOSS, NEGATIVE_LOSS_ONLY_WEIGHT)
             if negative is not None:
