@@ -389,12 +389,71 @@ def run_probe(model_path: str | os.PathLike, sample: Any, progress: Progress = N
     refusals = check_config(document.config)
     if refusals:
         raise Refused([str(refusal) for refusal in refusals])
+    arrays = {"x": np.ascontiguousarray(sample.x[:PROBE_ROWS])}
+    if sample.y is not None:
+        arrays["y"] = np.ascontiguousarray(sample.y[:PROBE_ROWS])
+    key = probe_key(model_path, arrays, budget)
+    cached = _cached(key)
+    if cached is not None:
+        progress.report(1.0, "probe result from the cache")
+        return cached
     with tempfile.TemporaryDirectory(prefix="traindoc-probe-") as folder:
-        arrays = {"x": np.asarray(sample.x[:PROBE_ROWS])}
-        if sample.y is not None:
-            arrays["y"] = np.asarray(sample.y[:PROBE_ROWS])
         path = os.path.join(folder, "sample.npz")
         np.savez(path, **arrays)
         request = {"op": "probe", "source": model_path, "config": document.config, "sample": path,
                    "budget": budget}
-        return run_worker(request, progress, timeout)
+        result = run_worker(request, progress, timeout)
+    _store(key, result)
+    return result
+
+
+# Probe results are kept by the hash of what decides them: the model file's bytes, the rows of
+# the sample used, the budget and this version of the measurements. A second diagnosis of the
+# same files (the app re-diagnoses as files come and go) gets them at once.
+PROBE_VERSION = 1
+
+
+def probe_cache_dir() -> str:
+    """The folder of cached probe results (TRAINDOC_CACHE, else the user's cache folder)."""
+    base = os.environ.get("TRAINDOC_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "traindoc")
+    return os.path.join(base, "probe")
+
+
+def probe_key(model_path: str, arrays: dict, budget: float) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(f"traindoc-probe-{PROBE_VERSION}-{budget:g}".encode())
+    with open(model_path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    for name in sorted(arrays):
+        array = arrays[name]
+        digest.update(f"{name}{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _cached(key: str) -> dict[str, Any] | None:
+    path = os.path.join(probe_cache_dir(), key + ".json")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            value = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _store(key: str, result: dict[str, Any]) -> None:
+    """Keep ``result`` (atomically; a cache that cannot be written is no error)."""
+    import tempfile
+
+    folder = probe_cache_dir()
+    try:
+        os.makedirs(folder, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=".part-", dir=folder)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(result, out)
+        os.replace(temp, os.path.join(folder, key + ".json"))
+    except OSError:
+        pass

@@ -197,3 +197,21 @@ def test_labels_the_loss_cannot_take_are_said_and_the_rest_still_counts():
     loaded.extend(load_path(model_path))
     top = diagnose_all(loaded.runs, loaded.models, data=sample, probes={str(model_path): measured})[0].diagnosis.reported[0]
     assert top.cause == "label_loss_mismatch" and "labels_one_hot_with_sparse_loss" in _measured_codes(top)
+
+
+def test_a_probe_result_is_kept_by_the_inputs_hashes(monkeypatch):
+    from app.probe import client
+
+    model_path = RUNS / "healthy_mlp" / "model.keras"
+    first = run_probe(model_path, _sample("healthy_mlp"))  # the worker ran (or the module's earlier run)
+
+    def no_worker(*args, **kwargs):
+        raise AssertionError("the worker was started for inputs already measured")
+
+    monkeypatch.setattr(client, "run_worker", no_worker)
+    assert run_probe(model_path, _sample("healthy_mlp")) == first
+    x, y = _data("healthy_mlp")
+    with pytest.raises(AssertionError, match="already measured"):  # other rows: measured afresh
+        run_probe(model_path, DataSample("other", "npz", x[::-1].copy(), y[::-1].copy(), len(x)))
+    cached = list(Path(client.probe_cache_dir()).glob("*.json"))
+    assert cached and all(p.stat().st_size > 0 for p in cached)
