@@ -257,7 +257,7 @@ class Session(QObject):
     def probe(self) -> bool:
         """Measure the open model files on the data sample in the TensorFlow worker (the
         files not measured on this sample yet); False when there is nothing to probe."""
-        if self.data is None or getattr(self.data, "x", None) is None:
+        if self.data is None or (getattr(self.data, "x", None) is None and not getattr(self.data, "files", None)):
             return False
         paths = [m.source_path for m in self.models
                  if m.format in ("keras", "h5") and m.source_path and m.source_path not in self.probes]

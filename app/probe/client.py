@@ -367,6 +367,7 @@ class SampleMismatch(ProbeError):
 
 PROBE_BUDGET = 30.0  # seconds of measuring, TensorFlow's import not counted
 PROBE_ROWS = 256  # rows of the data sample the worker runs the model on
+IMAGE_ROWS = 64  # images of an image folder decoded by the worker (round robin over the classes)
 
 
 def run_probe(model_path: str | os.PathLike, sample: Any, progress: Progress = NO_PROGRESS,
@@ -383,16 +384,17 @@ def run_probe(model_path: str | os.PathLike, sample: Any, progress: Progress = N
     from app.patches.document import load_document
 
     model_path = os.fspath(model_path)
-    if getattr(sample, "x", None) is None:
-        raise SampleMismatch("the data sample holds no input arrays (an image folder is not probed yet)")
+    images = list(getattr(sample, "files", None) or [])[:IMAGE_ROWS] if getattr(sample, "x", None) is None else []
+    if getattr(sample, "x", None) is None and not images:
+        raise SampleMismatch("the data sample holds no inputs")
     document = load_document(model_path)
     refusals = check_config(document.config)
     if refusals:
         raise Refused([str(refusal) for refusal in refusals])
-    arrays = {"x": np.ascontiguousarray(sample.x[:PROBE_ROWS])}
+    arrays = {} if images else {"x": np.ascontiguousarray(sample.x[:PROBE_ROWS])}
     if sample.y is not None:
-        arrays["y"] = np.ascontiguousarray(sample.y[:PROBE_ROWS])
-    key = probe_key(model_path, arrays, budget)
+        arrays["y"] = np.ascontiguousarray(sample.y[:len(images) or PROBE_ROWS])
+    key = probe_key(model_path, arrays, budget, images)
     cached = _cached(key)
     if cached is not None:
         progress.report(1.0, "probe result from the cache")
@@ -401,7 +403,7 @@ def run_probe(model_path: str | os.PathLike, sample: Any, progress: Progress = N
         path = os.path.join(folder, "sample.npz")
         np.savez(path, **arrays)
         request = {"op": "probe", "source": model_path, "config": document.config, "sample": path,
-                   "budget": budget}
+                   "budget": budget, "images": images}
         result = run_worker(request, progress, timeout)
     _store(key, result)
     return result
@@ -420,13 +422,14 @@ def probe_cache_dir() -> str:
     return os.path.join(base, "probe")
 
 
-def probe_key(model_path: str, arrays: dict, budget: float) -> str:
+def probe_key(model_path: str, arrays: dict, budget: float, images: list[str] = ()) -> str:
     import hashlib
 
     digest = hashlib.sha256(f"traindoc-probe-{PROBE_VERSION}-{budget:g}".encode())
-    with open(model_path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    for path in [model_path, *images]:
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
     for name in sorted(arrays):
         array = arrays[name]
         digest.update(f"{name}{array.dtype.str}{array.shape}".encode())

@@ -44,13 +44,18 @@ LEARNED_SHARE = 0.1
 LEARNED_LOSS = 0.05
 
 
-def probe(source_path: str, config: dict[str, Any], x: np.ndarray, y: np.ndarray | None,
-          progress: Progress = NO_PROGRESS, budget: float = 30.0) -> dict[str, Any]:
-    """Measure the model of ``config`` (weights from ``source_path``) on ``x``/``y``."""
+def probe(source_path: str, config: dict[str, Any], x: np.ndarray | None, y: np.ndarray | None,
+          progress: Progress = NO_PROGRESS, budget: float = 30.0, images: list[str] = ()) -> dict[str, Any]:
+    """Measure the model of ``config`` (weights from ``source_path``) on ``x``/``y``, or on the
+    image files ``images`` decoded to the model's input size (pixel values 0-255, as Keras'
+    ``image_dataset_from_directory`` gives them)."""
     start = time.monotonic()
     from app.probe.rebuild import rebuilt_model
 
     model, rebuilt = rebuilt_model(source_path, config, progress)
+    if images:
+        progress.report(0.78, f"decoding {len(images)} images")
+        x = _decode_images(model, images)
     per_row = max(1, int(np.prod(x.shape[1:])))
     rows = max(MIN_ROWS, min(PROBE_ROWS, INPUT_VALUES // per_row))
     batch = max(1, min(BATCH, BATCH_VALUES // per_row))
@@ -86,6 +91,24 @@ def probe(source_path: str, config: dict[str, Any], x: np.ndarray, y: np.ndarray
 
 class ProbeInputError(Exception):
     """The sample does not fit the model (its shape); the message says how."""
+
+
+def _decode_images(model: Any, files: list[str]) -> np.ndarray:
+    """The image files as one float32 batch of the model's input height, width and channels."""
+    import tensorflow as tf
+
+    shape = tuple(model.inputs[0].shape[1:]) if getattr(model, "inputs", None) else ()
+    if len(shape) != 3 or shape[0] is None or shape[1] is None:
+        raise ProbeInputError(f"the model takes inputs of shape {shape}, not images of a fixed size")
+    height, width, channels = shape
+    rows = []
+    for path in files:
+        try:
+            image = tf.io.decode_image(tf.io.read_file(path), channels=channels or 3, expand_animations=False)
+        except Exception as error:  # a file that is no image (or a broken one): named
+            raise ProbeInputError(f"{path}: not a readable image ({_short(error)})") from None
+        rows.append(tf.image.resize(tf.cast(image, tf.float32), (height, width)).numpy())
+    return np.stack(rows).astype(np.float32)
 
 
 def _check_shape(model: Any, x: np.ndarray) -> None:

@@ -166,9 +166,10 @@ def _probe(request: dict[str, Any], progress: Any) -> dict[str, Any]:
 
     try:
         with np.load(sample, allow_pickle=False) as arrays:
-            x = arrays["x"]
+            x = arrays["x"] if "x" in arrays.files else None
             y = arrays["y"] if "y" in arrays.files else None
-        result = measure.probe(source, config, x, y, progress, budget)
+        images = request.get("images") or []
+        result = measure.probe(source, config, x, y, progress, budget, images=images)
     except Refused as error:
         return {"error": {"kind": "refused", "message": str(error), "reasons": error.reasons}}
     except InputError as error:

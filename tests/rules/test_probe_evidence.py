@@ -215,3 +215,38 @@ def test_a_probe_result_is_kept_by_the_inputs_hashes(monkeypatch):
         run_probe(model_path, DataSample("other", "npz", x[::-1].copy(), y[::-1].copy(), len(x)))
     cached = list(Path(client.probe_cache_dir()).glob("*.json"))
     assert cached and all(p.stat().st_size > 0 for p in cached)
+
+
+def _png(path: Path, pixels: np.ndarray) -> None:
+    """A grayscale 8-bit PNG (the format's own chunks, zlib-compressed rows)."""
+    import struct
+    import zlib
+
+    height, width = pixels.shape
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\x00" + pixels[row].astype(np.uint8).tobytes() for row in range(height))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_an_image_folder_is_decoded_in_the_worker_to_the_models_input(tmp_path):
+    # bn_moving_stats_conv2d takes 16x16x1 images: its shapes data written as PNG files, one
+    # subfolder per class (what image_dataset_from_directory reads)
+    from app.io.data_sample import read_data_sample
+
+    x, y = RECIPES._shapes_data(np.random.RandomState(201), 40)
+    for index, (image, label) in enumerate(zip(x, y)):
+        folder = tmp_path / f"class_{int(label)}"
+        folder.mkdir(exist_ok=True)
+        _png(folder / f"{index:03d}.png", np.clip(image[..., 0] * 255, 0, 255))
+    sample = read_data_sample(tmp_path)
+    measured = run_probe(RUNS / "bn_moving_stats_conv2d" / "model.keras", sample)
+    assert measured["rows"] == 40 and measured["batchnorm_layers"] == 2
+    assert [layer["units"] for layer in measured["relu_layers"]] == [8, 16]
+    assert isinstance(measured["loss_inference"], float) and measured["gradients"]
+    (tmp_path / "class_0" / "broken.png").write_bytes(b"\x89PNG not really")
+    with pytest.raises(SampleMismatch, match="broken.png"):
+        run_probe(RUNS / "bn_moving_stats_conv2d" / "model.keras", read_data_sample(tmp_path))
