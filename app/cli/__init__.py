@@ -286,15 +286,8 @@ def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all
 def _probe_models(models, sample, budget: float) -> dict | None:
     """Run the probe on every model file (.keras, .h5) with the data sample; progress and
     what was skipped on stderr. ``None`` when the sample does not fit a model (a bad input)."""
+    from app.cli.progress import StderrProgress
     from app.probe import ProbeError, Refused, SampleMismatch, run_probe
-
-    class Stderr:
-        def report(self, fraction: float, message: str = "") -> None:
-            if message:
-                print(f"  probe {int(100 * fraction):3d}%  {message}", file=sys.stderr)
-
-        def cancelled(self) -> bool:
-            return False
 
     found: dict = {}
     bad = False
@@ -302,7 +295,7 @@ def _probe_models(models, sample, budget: float) -> dict | None:
         if model.format not in ("keras", "h5") or not model.source_path:
             continue
         try:
-            found[model.source_path] = run_probe(model.source_path, sample, Stderr(), budget=budget)
+            found[model.source_path] = run_probe(model.source_path, sample, StderrProgress("probe "), budget=budget)
         except Refused as error:
             print(f"traindoc: {model.source_path}: not probed, its config holds objects TrainDoc does not rebuild: "
                   + "; ".join(error.reasons[:3]), file=sys.stderr)

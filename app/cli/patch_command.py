@@ -195,18 +195,10 @@ def _rebuild(source: str, result, output: str, overwrite: bool = False) -> str:
     from app.core.i18n import plural_forms
     from app.probe import Refused, RebuildFailed, WorkerCrashed, run_rebuild
 
-    class Stderr:
-        """Progress of the worker, on stderr."""
-
-        def report(self, fraction: float, message: str = "") -> None:
-            if message:
-                print(f"  {int(100 * fraction):3d}%  {message}", file=sys.stderr)
-
-        def cancelled(self) -> bool:
-            return False
+    from app.cli.progress import StderrProgress
 
     try:
-        rebuilt = run_rebuild(source, result.document.config, output, Stderr(), overwrite=overwrite)
+        rebuilt = run_rebuild(source, result.document.config, output, StderrProgress(), overwrite=overwrite)
     except Refused as error:
         raise _ProbeRefusal("the model cannot be rebuilt safely (the diagnosis still stands): "
                             + "; ".join(error.reasons[:5])) from None

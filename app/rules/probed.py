@@ -12,7 +12,7 @@ mode than in training mode, healthy_mlp 1.0x. Each threshold sits far from both 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from app.core.diagnosis import Evidence
 from app.core.i18n import T
@@ -156,3 +156,11 @@ def learn_trial(ctx: Context) -> Evidence | None:
     if trial.get("learned"):
         return evidence("measured", "learns_measured", CAN_LEARN, LEARNED_WEIGHT, where=_where(), **params)
     return evidence("measured", "cannot_learn_measured", CANNOT_LEARN, LEARN_FAILED_WEIGHT, where=_where(), **params)
+
+
+def measured(ctx: Context, *checks: Callable[[Context], Evidence | None]) -> Iterator[Evidence]:
+    """The evidence of each probe check that has something to say (a rule's measured part)."""
+    for check in checks:
+        found = check(ctx)
+        if found is not None:
+            yield found

@@ -211,9 +211,7 @@ class BatchnormTrainInferenceMismatch(CauseRule):
     explains = (SymptomWeight("eval_mismatch", 0.5), SymptomWeight("val_stuck_train_improves", 0.3))
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
-        measured = probed.batchnorm_gap(ctx)  # the probe's measurement on the data sample, if any
-        if measured is not None:
-            yield measured
+        yield from probed.measured(ctx, probed.batchnorm_gap)  # the probe's, if it ran (not capped)
         yield from capped(self._evidence(ctx), STATIC_CAP)
 
     def _evidence(self, ctx: Context) -> Iterator[Evidence]:

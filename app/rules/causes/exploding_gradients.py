@@ -267,9 +267,7 @@ class ExplodingGradients(CauseRule):
     explains = (SymptomWeight("nan_loss", 0.4), SymptomWeight("loss_spike", 0.35))
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
-        measured = probed.exploding(ctx)  # the probe's measurement on the data sample, if any
-        if measured is not None:
-            yield measured
+        yield from probed.measured(ctx, probed.exploding)  # the probe's, if it ran
         model = ctx.model
         if model is None or not model.complete:
             return

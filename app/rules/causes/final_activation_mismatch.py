@@ -61,9 +61,7 @@ class FinalActivationMismatch(CauseRule):
                 SymptomWeight("plateau_no_learning", 0.3))
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
-        trial = probed.learn_trial(ctx)  # the probe's learn-at-all trial, if it ran
-        if trial is not None:
-            yield trial
+        yield from probed.measured(ctx, probed.learn_trial)  # the probe's, if it ran
         model = ctx.model
         if model is None or model.loss is None or not model.complete:
             return

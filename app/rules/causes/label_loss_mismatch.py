@@ -136,9 +136,7 @@ class LabelLossMismatch(CauseRule):
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
         model = ctx.model
-        trial = probed.learn_trial(ctx)  # the probe's learn-at-all trial, if it ran
-        if trial is not None:
-            yield trial
+        yield from probed.measured(ctx, probed.learn_trial)  # the probe's, if it ran
         if not self.decidable(ctx):
             negative = negative_loss_evidence(ctx, NEGATIVE_LOSS, NEGATIVE_LOSS_ONLY_WEIGHT)
             if negative is not None:

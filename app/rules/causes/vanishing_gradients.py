@@ -85,12 +85,7 @@ class VanishingGradients(CauseRule):
     explains = (SymptomWeight("plateau_no_learning", 0.35), SymptomWeight("stuck_chance_accuracy", 0.3))
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
-        trial = probed.learn_trial(ctx)
-        if trial is not None:
-            yield trial
-        measured = probed.vanishing(ctx)  # the probe's measurement on the data sample, if any
-        if measured is not None:
-            yield measured
+        yield from probed.measured(ctx, probed.learn_trial, probed.vanishing)  # the probe's, if it ran
         model = ctx.model
         if model is None or not model.complete or not model.layers:
             return
