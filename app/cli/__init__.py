@@ -101,6 +101,9 @@ def _build_parser() -> argparse.ArgumentParser:
                                "(default 30; TensorFlow runs in a separate worker process)")
     diagnose.add_argument("--no-probe", action="store_true",
                           help="with --data: measure the data sample only, do not run the model on it")
+    diagnose.add_argument("--probe", action="store_true",
+                          help="probe the model files even without --data: their saved weights only "
+                               "(per-layer statistics, NaN/inf weights)")
 
     rules = sub.add_parser("rules", help="list the symptoms and causes TrainDoc knows",
                            description="List every symptom detector and cause rule.")
@@ -155,7 +158,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return _inspect(args.paths, args.format)
     if args.command == "diagnose":
         return _diagnose(args.paths, args.format, args.output, args.all, args.lang, args.paper, args.code, args.force,
-                         args.data, args.label, args.probe_budget, not args.no_probe)
+                         args.data, args.label, args.probe_budget, not args.no_probe, args.probe)
     if args.command == "patch":
         from app.cli.patch_command import run as run_patch
 
@@ -212,7 +215,7 @@ def _read_all(paths: list[str], as_code: bool = False):
 def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all: bool, lang: str,
               paper: str = "A4", code: list[str] | None = None, force: bool = False,
               data: list[str] | None = None, label: str | None = None, probe_budget: float = 30.0,
-              probe: bool = True) -> int:
+              probe: bool = True, weights_only: bool = False) -> int:
     from app.cli.diagnose_view import render_json, render_text
     from app.core.files import OutputError, check_output, write_atomic
     from app.report import format_for_path
@@ -253,7 +256,8 @@ def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all
         except InputError as error:  # the diagnosis without the sample still stands
             print(f"traindoc: {error.message()} (diagnosed without the data sample)", file=sys.stderr)
             failed = True
-    probes = _probe_models(loaded.models, sample, probe_budget) if sample is not None and probe else {}
+    wanted = probe and (sample is not None or weights_only)
+    probes = _probe_models(loaded.models, sample, probe_budget) if wanted else {}
     if probes is None:
         failed, probes = True, {}
     cases = diagnose_all(loaded.runs, loaded.models, data=sample, probes=probes)
@@ -300,8 +304,8 @@ def _probe_models(models, sample, budget: float) -> dict | None:
             print(f"traindoc: {model.source_path}: not probed, its config holds objects TrainDoc does not rebuild: "
                   + "; ".join(error.reasons[:3]), file=sys.stderr)
         except SampleMismatch as error:
-            print(f"traindoc: {sample.path}: does not fit {model.source_path}: {error} (diagnosed without the "
-                  "probe)", file=sys.stderr)
+            print(f"traindoc: {getattr(sample, 'path', 'the sample')}: does not fit {model.source_path}: {error} "
+                  "(diagnosed without the probe)", file=sys.stderr)
             bad = True
         except ProbeError as error:
             print(f"traindoc: {model.source_path}: the probe failed ({error}); diagnosed without it", file=sys.stderr)

@@ -373,7 +373,7 @@ IMAGE_ROWS = 64  # images of an image folder decoded by the worker (round robin 
 def run_probe(model_path: str | os.PathLike, sample: Any, progress: Progress = NO_PROGRESS,
               budget: float = PROBE_BUDGET, timeout: float = 600) -> dict[str, Any]:
     """Measure inside the model of ``model_path`` on the data sample ``sample``
-    (:class:`app.io.data_sample.DataSample` with inputs): the worker rebuilds the model from
+    (:class:`app.io.data_sample.DataSample`; ``None``: the weights alone): the worker rebuilds the model from
     its allow-listed config with its saved weights and runs it on CPU. Returns the worker's
     measurements (:mod:`app.probe.measure`); raises :class:`Refused` for a config the
     allowlist refuses, :class:`SampleMismatch`, :class:`WorkerCrashed` ..."""
@@ -385,14 +385,14 @@ def run_probe(model_path: str | os.PathLike, sample: Any, progress: Progress = N
 
     model_path = os.fspath(model_path)
     images = list(getattr(sample, "files", None) or [])[:IMAGE_ROWS] if getattr(sample, "x", None) is None else []
-    if getattr(sample, "x", None) is None and not images:
+    if sample is not None and getattr(sample, "x", None) is None and not images:
         raise SampleMismatch("the data sample holds no inputs")
     document = load_document(model_path)
     refusals = check_config(document.config)
     if refusals:
         raise Refused([str(refusal) for refusal in refusals])
-    arrays = {} if images else {"x": np.ascontiguousarray(sample.x[:PROBE_ROWS])}
-    if sample.y is not None:
+    arrays = {} if images or sample is None else {"x": np.ascontiguousarray(sample.x[:PROBE_ROWS])}
+    if sample is not None and sample.y is not None:
         arrays["y"] = np.ascontiguousarray(sample.y[:len(images) or PROBE_ROWS])
     key = probe_key(model_path, arrays, budget, images)
     cached = _cached(key)

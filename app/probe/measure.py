@@ -53,6 +53,11 @@ def probe(source_path: str, config: dict[str, Any], x: np.ndarray | None, y: np.
     from app.probe.rebuild import rebuilt_model
 
     model, rebuilt = rebuilt_model(source_path, config, progress)
+    if x is None and not images:  # the model alone: its weights
+        return {"rows": 0, "notes": list(rebuilt.notes), "skipped": ["activations, loss, gradients: no data sample"],
+                "layers_reinitialized": [name for name, _ in rebuilt.layers_reinitialized],
+                "layers_nonfinite": list(rebuilt.layers_nonfinite), "weights": _weight_stats(model),
+                "seconds": round(time.monotonic() - start, 2)}
     if images:
         progress.report(0.78, f"decoding {len(images)} images")
         x = _decode_images(model, images)
@@ -63,6 +68,7 @@ def probe(source_path: str, config: dict[str, Any], x: np.ndarray | None, y: np.
     y = None if y is None else np.asarray(y[:rows])
     out: dict[str, Any] = {"rows": int(x.shape[0]), "batch": batch, "notes": list(rebuilt.notes),
                            "layers_reinitialized": [name for name, _ in rebuilt.layers_reinitialized],
+                           "layers_nonfinite": list(rebuilt.layers_nonfinite), "weights": _weight_stats(model),
                            "skipped": []}
     _check_shape(model, x)
     progress.report(0.8, "measuring activations")
@@ -91,6 +97,22 @@ def probe(source_path: str, config: dict[str, Any], x: np.ndarray | None, y: np.
 
 class ProbeInputError(Exception):
     """The sample does not fit the model (its shape); the message says how."""
+
+
+def _weight_stats(model: Any) -> list[dict[str, Any]]:
+    """Per layer with a kernel, in model order: RMS and largest magnitude of the kernel, and
+    whether it trains (a layer saved with NaN/inf weights is in ``layers_nonfinite`` and was
+    rebuilt from its initializer)."""
+    found = []
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        kernel = getattr(layer, "kernel", None)
+        if kernel is None:
+            continue
+        weights = np.asarray(kernel.numpy(), dtype=np.float64)
+        found.append({"layer": layer.name, "weight_rms": _finite(float(np.sqrt(np.mean(weights * weights)))),
+                      "max_abs": _finite(float(np.max(np.abs(weights)))) if weights.size else 0.0,
+                      "trainable": bool(layer.trainable)})
+    return found
 
 
 def _decode_images(model: Any, files: list[str]) -> np.ndarray:

@@ -37,6 +37,10 @@ BN_GAP_WEIGHT, BN_SAME_WEIGHT = 0.8, -0.6
 # that call this); one that can is not.
 LEARN_FAILED_WEIGHT = 0.4
 LEARNED_WEIGHT = -0.3
+# Saved weights that hold NaN/inf: the run diverged and the file keeps what it diverged to
+# (exploding_init_mlp, exploding_init_conv1d, fam_relu_cce_mlp and seed004 among the fixture
+# models; no healthy one). Evidence that gradients blew up, from the model file alone.
+NONFINITE_WEIGHTS_WEIGHT = 0.5
 
 CANNOT_LEARN = T(
     "a fresh copy of the model cannot fit {rows} rows of the sample: Adam(1e-3) for {steps} full-batch "
@@ -49,6 +53,11 @@ CAN_LEARN = T(
     "a fresh copy of the model fits {rows} rows of the sample (Adam(1e-3), {steps} steps: loss {start} → {end}): "
     "its structure, loss and labels can learn",
     "模型的全新副本能拟合样本的 {rows} 行（Adam(1e-3)，{steps} 步：损失 {start} → {end}）：其结构、损失和标签都能学习",
+)
+
+NONFINITE_WEIGHTS = T(
+    "the saved weights of {layers} hold NaN or inf: training diverged and the file keeps the broken weights",
+    "{layers} 保存的权重含有 NaN 或 inf：训练已发散，文件保留了损坏的权重",
 )
 
 DEAD = T("on the data sample, {dead} of the {units} units of `{layer}` never activate ({share}%): they "
@@ -156,6 +165,15 @@ def learn_trial(ctx: Context) -> Evidence | None:
     if trial.get("learned"):
         return evidence("measured", "learns_measured", CAN_LEARN, LEARNED_WEIGHT, where=_where(), **params)
     return evidence("measured", "cannot_learn_measured", CANNOT_LEARN, LEARN_FAILED_WEIGHT, where=_where(), **params)
+
+
+def nonfinite_weights(ctx: Context) -> Evidence | None:
+    layers = (ctx.probe or {}).get("layers_nonfinite") or []
+    if not layers:
+        return None
+    shown = ", ".join(f"`{name}`" for name in layers[:4]) + (f" (+{len(layers) - 4})" if len(layers) > 4 else "")
+    return evidence("measured", "weights_nonfinite_measured", NONFINITE_WEIGHTS, NONFINITE_WEIGHTS_WEIGHT,
+                    where=_where(), layers=shown)
 
 
 def measured(ctx: Context, *checks: Callable[[Context], Evidence | None]) -> Iterator[Evidence]:

@@ -250,3 +250,33 @@ def test_an_image_folder_is_decoded_in_the_worker_to_the_models_input(tmp_path):
     (tmp_path / "class_0" / "broken.png").write_bytes(b"\x89PNG not really")
     with pytest.raises(SampleMismatch, match="broken.png"):
         run_probe(RUNS / "bn_moving_stats_conv2d" / "model.keras", read_data_sample(tmp_path))
+
+
+def test_the_model_alone_gets_its_weights_probed():
+    # exploding_init_mlp's saved dense kernel is NaN (the run diverged): the weights-only probe
+    # (no data sample) says so, and exploding_gradients gets it as measured evidence
+    model_path = RUNS / "exploding_init_mlp" / "model.keras"
+    measured = run_probe(model_path, None)
+    assert measured["rows"] == 0 and "dense" in measured["layers_nonfinite"]
+    assert [w["layer"] for w in measured["weights"]][:1] == ["dense"] and all(w["trainable"] for w in measured["weights"])
+    loaded = load_path(model_path)
+    (case,) = diagnose_all([], loaded.models, probes={str(model_path): measured})
+    finding = next(f for f in case.diagnosis.findings if f.cause == "exploding_gradients")
+    assert "weights_nonfinite_measured" in _measured_codes(finding)
+    healthy = run_probe(RUNS / "healthy_mlp" / "model.keras", None)
+    assert healthy["layers_nonfinite"] == [] and len(healthy["weights"]) == 3
+
+
+def test_cli_probe_flag_without_data_probes_the_weights():
+    model_path = RUNS / "exploding_init_mlp" / "model.keras"
+    done = subprocess.run([sys.executable, "-m", "app", "diagnose", str(model_path), "--probe", "--format", "json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    import json
+
+    document = json.loads(done.stdout)
+    assert "dense" in document["probes"][str(model_path)]["layers_nonfinite"]
+    assert '"weights_nonfinite_measured"' in done.stdout
+    plain = subprocess.run([sys.executable, "-m", "app", "diagnose", str(model_path), "--format", "json"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert "probes" not in json.loads(plain.stdout)  # without --probe or --data: no TensorFlow at all

@@ -267,7 +267,7 @@ class ExplodingGradients(CauseRule):
     explains = (SymptomWeight("nan_loss", 0.4), SymptomWeight("loss_spike", 0.35))
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
-        yield from probed.measured(ctx, probed.exploding)  # the probe's, if it ran
+        yield from probed.measured(ctx, probed.exploding, probed.nonfinite_weights)  # the probe's, if it ran
         model = ctx.model
         if model is None or not model.complete:
             return
