@@ -291,25 +291,12 @@ def _probe_models(models, sample, budget: float) -> dict | None:
     """Run the probe on every model file (.keras, .h5) with the data sample; progress and
     what was skipped on stderr. ``None`` when the sample does not fit a model (a bad input)."""
     from app.cli.progress import StderrProgress
-    from app.probe import ProbeError, Refused, SampleMismatch, run_probe
+    from app.probe import probe_files, probed_files
 
-    found: dict = {}
-    bad = False
-    for model in models:
-        if model.format not in ("keras", "h5") or not model.source_path:
-            continue
-        try:
-            found[model.source_path] = run_probe(model.source_path, sample, StderrProgress("probe "), budget=budget)
-        except Refused as error:
-            print(f"traindoc: {model.source_path}: not probed, its config holds objects TrainDoc does not rebuild: "
-                  + "; ".join(error.reasons[:3]), file=sys.stderr)
-        except SampleMismatch as error:
-            print(f"traindoc: {getattr(sample, 'path', 'the sample')}: does not fit {model.source_path}: {error} "
-                  "(diagnosed without the probe)", file=sys.stderr)
-            bad = True
-        except ProbeError as error:
-            print(f"traindoc: {model.source_path}: the probe failed ({error}); diagnosed without it", file=sys.stderr)
-    return None if bad else found
+    done = probe_files(probed_files(models), sample, StderrProgress("probe "), budget=budget)
+    for message in done.messages:
+        print(f"traindoc: {message}", file=sys.stderr)
+    return None if done.mismatched else done.results
 
 
 def _inspect(paths: list[str], fmt: str) -> int:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal
+from typing import Any, Callable, Iterable, Literal
 
 import numpy as np
 
@@ -142,15 +142,24 @@ class Series:
             line = value if value >= 0 else None
         return Source(self.source_path, line)
 
+    def kept(self, key: object, make: Callable[["Series"], Any]) -> Any:
+        """``make(self)``, computed once while the series keeps its x and y arrays (a live run
+        replaces them as lines arrive, and then it is made again): what the detectors and the
+        window ask for many times is not recomputed."""
+        cache = self.__dict__.setdefault("_kept", {})
+        found = cache.get(key)
+        if found is not None and found[0] is self.x and found[1] is self.y:
+            return found[2]
+        value = make(self)
+        cache[key] = (self.x, self.y, value)
+        return value
+
     def display_levels(self) -> list:
         """The series and its peak-decimated copies for drawing (:mod:`app.core.decimate`),
         computed once: the loading worker asks first, so the window gets them kept."""
-        levels = self.__dict__.get("_display_levels")
-        if levels is None or levels[0][0].shape != self.x.shape:
-            from app.core.decimate import peak_levels
+        from app.core.decimate import peak_levels
 
-            levels = self.__dict__["_display_levels"] = peak_levels(self.x, self.y)
-        return levels
+        return self.kept("display_levels", lambda series: peak_levels(series.x, series.y))
 
     def value_at(self, x: int) -> float:
         """The value at epoch/step ``x`` (NaN if there is none)."""

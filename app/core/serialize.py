@@ -1,7 +1,7 @@
 """Plain-JSON views of runs and models (for ``traindoc inspect --format json`` and reports).
 
 JSON has no NaN or infinity, so non-finite numbers are written as the strings ``"nan"``,
-``"inf"`` and ``"-inf"``; :func:`number` does that for one value.
+``"inf"`` and ``"-inf"``; :func:`number` does that for one value, :func:`from_number` reads it back.
 """
 
 from __future__ import annotations
@@ -26,6 +26,14 @@ def number(value: float | int | None) -> float | int | str | None:
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
     return value
+
+
+def from_number(value: Any) -> float:
+    """The float a :func:`number` stands for (``"nan"``, ``"inf"``, ``"-inf"`` back to floats;
+    NaN for anything that is no number)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}.get(str(value), math.nan)
 
 
 def numbers(array: np.ndarray) -> list[float | str]:

@@ -146,29 +146,11 @@ def run_diagnosis(runs: list[Run], models: list[ModelSpec], data, probes, progre
     return diagnose_all(runs, models, data=data, probes=probes)
 
 
-def probe_models(paths: list[str], sample, progress) -> "ProbeRun":
-    """Worker side of the probe: each model file measured on the sample by the TensorFlow
-    worker process (app.probe.run_probe); what could not be probed is said, not raised."""
-    from app.probe import ProbeError, Refused, run_probe
+def probe_models(paths: list[str], sample, progress):
+    """Worker side of the probe (app.probe.probe_files): an app.probe.ProbeRun."""
+    from app.probe import probe_files
 
-    done = ProbeRun()
-    for index, path in enumerate(paths):
-        progress.report(index / max(1, len(paths)), os.path.basename(path))
-        try:
-            done.results[path] = run_probe(path, sample, progress)
-        except Refused as error:
-            done.messages.append(f"{path}: not probed, its config holds objects TrainDoc does not rebuild: "
-                                 + "; ".join(error.reasons[:3]))
-        except (ProbeError, InputError) as error:
-            text = error.message() if isinstance(error, InputError) else str(error)
-            done.messages.append(f"{path}: the probe could not run on {sample.path}: {text}")
-    return done
-
-
-@dataclass
-class ProbeRun:
-    results: dict = field(default_factory=dict)  # model path -> the probe's measurements
-    messages: list[str] = field(default_factory=list)  # what was not probed, and why
+    return probe_files(paths, sample, progress)
 
 
 # Files that are data, never logs or models: dropped or opened, they become the data sample.
@@ -259,8 +241,9 @@ class Session(QObject):
         files not measured on this sample yet); False when there is nothing to probe."""
         if self.data is None or (getattr(self.data, "x", None) is None and not getattr(self.data, "files", None)):
             return False
-        paths = [m.source_path for m in self.models
-                 if m.format in ("keras", "h5") and m.source_path and m.source_path not in self.probes]
+        from app.probe import probed_files
+
+        paths = [path for path in probed_files(self.models) if path not in self.probes]
         if not paths:
             return False
         self.busy.emit(self.tr("Probing the model on the data sample…"), 0.0)
@@ -318,7 +301,7 @@ class Session(QObject):
             QTimer.singleShot(0, self.rediagnose)
             QTimer.singleShot(0, self.probe)  # the diagnosis first, then the measured one
             return
-        if isinstance(result, ProbeRun):
+        if key == "probe":  # an app.probe.ProbeRun
             self.probes.update(result.results)
             for message in result.messages:
                 self.error_occurred.emit(message)

@@ -17,17 +17,21 @@ the worker.
 
 from app.probe.client import (
     ProbeError,
+    ProbeRun,
     RebuildFailed,
     RebuildResult,
     Refused,
     SampleMismatch,
     WorkerCrashed,
     check_out_path,
+    probe_files,
+    probed_files,
     run_probe,
     run_rebuild,
     run_rebuild_many,
     run_worker,
 )
 
-__all__ = ["ProbeError", "RebuildFailed", "RebuildResult", "Refused", "SampleMismatch", "WorkerCrashed",
-           "check_out_path", "run_probe", "run_rebuild", "run_rebuild_many", "run_worker"]
+__all__ = ["ProbeError", "ProbeRun", "RebuildFailed", "RebuildResult", "Refused", "SampleMismatch", "WorkerCrashed",
+           "check_out_path", "probe_files", "probed_files", "run_probe", "run_rebuild", "run_rebuild_many",
+           "run_worker"]

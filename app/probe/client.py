@@ -365,6 +365,46 @@ class SampleMismatch(ProbeError):
     """The data sample does not fit the model (its rows' shape)."""
 
 
+# Model files the probe rebuilds with their weights (a model.to_json() text has none).
+PROBED_FORMATS = ("keras", "h5")
+
+
+def probed_files(models: Any) -> list[str]:
+    """The paths of the model files among ``models`` (ModelSpec) the probe can measure."""
+    return [m.source_path for m in models if m.format in PROBED_FORMATS and m.source_path]
+
+
+@dataclass
+class ProbeRun:
+    """The probe of several model files: what each measured, and what could not be probed."""
+
+    results: dict = field(default_factory=dict)  # model path -> the probe's measurements
+    messages: list[str] = field(default_factory=list)  # one sentence per file not probed, and why
+    mismatched: bool = False  # the sample does not fit a model (a bad input, not a failure)
+
+
+def probe_files(paths: list[str], sample: Any, progress: Progress = NO_PROGRESS,
+                budget: float = 30.0) -> ProbeRun:
+    """:func:`run_probe` for each model file; what cannot be probed becomes a message, so the
+    diagnosis without it still stands (the command line and the window both call this)."""
+    done = ProbeRun()
+    for index, path in enumerate(paths):
+        progress.report(index / max(1, len(paths)), os.path.basename(path))
+        try:
+            done.results[path] = run_probe(path, sample, progress, budget=budget)
+        except Refused as error:
+            done.messages.append(f"{path}: not probed, its config holds objects TrainDoc does not rebuild: "
+                                 + "; ".join(error.reasons[:3]))
+        except SampleMismatch as error:
+            done.messages.append(f"{getattr(sample, 'path', 'the sample')}: does not fit {path}: {error} "
+                                 "(diagnosed without the probe)")
+            done.mismatched = True
+        except (ProbeError, InputError) as error:
+            text = error.message() if isinstance(error, InputError) else str(error)
+            done.messages.append(f"{path}: the probe failed ({text}); diagnosed without it")
+    return done
+
+
 PROBE_BUDGET = 30.0  # seconds of measuring, TensorFlow's import not counted
 PROBE_ROWS = 256  # rows of the data sample the worker runs the model on
 IMAGE_ROWS = 64  # images of an image folder decoded by the worker (round robin over the classes)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from app.core.progress import NO_PROGRESS, Progress
+from app.core.serialize import number  # JSON carries NaN/inf as text (the protocol is strict JSON)
 from app.probe.client import PROBE_ROWS
 
 BATCH = 64
@@ -109,8 +110,8 @@ def _weight_stats(model: Any) -> list[dict[str, Any]]:
         if kernel is None:
             continue
         weights = np.asarray(kernel.numpy(), dtype=np.float64)
-        found.append({"layer": layer.name, "weight_rms": _finite(float(np.sqrt(np.mean(weights * weights)))),
-                      "max_abs": _finite(float(np.max(np.abs(weights)))) if weights.size else 0.0,
+        found.append({"layer": layer.name, "weight_rms": number(float(np.sqrt(np.mean(weights * weights)))),
+                      "max_abs": number(float(np.max(np.abs(weights)))) if weights.size else 0.0,
                       "trainable": bool(layer.trainable)})
     return found
 
@@ -201,7 +202,7 @@ def _losses(model: Any, x: np.ndarray, y: np.ndarray, batch: int) -> dict[str, A
         xb, yb = x[begin:begin + batch], y[begin:begin + batch]
         for training in (False, True):
             totals[training] += _number(_loss_value(model, xb, yb, model(xb, training=training), training)) * len(xb)
-    found = {"loss_inference": _finite(totals[False] / len(x)), "loss_training_mode": _finite(totals[True] / len(x))}
+    found = {"loss_inference": number(totals[False] / len(x)), "loss_training_mode": number(totals[True] / len(x))}
     found["batchnorm_layers"] = sum(1 for layer in model._flatten_layers(include_self=False, recursive=True)
                                     if type(layer).__name__.startswith("BatchNormalization"))
     return found
@@ -220,8 +221,8 @@ def _gradients(model: Any, x: np.ndarray, y: np.ndarray) -> list[dict[str, Any]]
     for (layer, kernel), grad in zip(kernels, grads):
         weights = np.asarray(kernel.numpy(), dtype=np.float64)
         g = np.asarray(grad.numpy(), dtype=np.float64) if grad is not None else np.zeros_like(weights)
-        found.append({"layer": layer.name, "grad_rms": _finite(float(np.sqrt(np.mean(g * g)))),
-                      "weight_rms": _finite(float(np.sqrt(np.mean(weights * weights)))),
+        found.append({"layer": layer.name, "grad_rms": number(float(np.sqrt(np.mean(g * g)))),
+                      "weight_rms": number(float(np.sqrt(np.mean(weights * weights)))),
                       "nonfinite": int(np.count_nonzero(~np.isfinite(g)))})
     return found
 
@@ -253,9 +254,9 @@ def _learn_trial(config: dict[str, Any], trained: Any, x: np.ndarray, y: np.ndar
     end_loss = _number(_loss_value(fresh, xs, ys, fresh(xs, training=False), False))
     curve = [start_loss, *history]
     return {"rows": int(rows), "steps": len(history), "optimizer": f"Adam({LEARN_RATE:g})",
-            "loss_start": _finite(start_loss), "loss_end": _finite(end_loss),
+            "loss_start": number(start_loss), "loss_end": number(end_loss),
             "learned": bool(_learned([start_loss, end_loss])), "stopped_by_budget": time.monotonic() > deadline,
-            "curve": [_finite(v) for v in curve[:: max(1, len(curve) // 20)]]}
+            "curve": [number(v) for v in curve[:: max(1, len(curve) // 20)]]}
 
 
 def _learned(losses: list[float]) -> bool:
@@ -268,10 +269,3 @@ def _learned(losses: list[float]) -> bool:
 def _short(error: BaseException) -> str:
     text = " ".join(str(error).split())
     return f"{type(error).__name__}: {text[:200]}"
-
-
-def _finite(value: float) -> float | str:
-    """JSON carries NaN/inf as text (the protocol is strict JSON)."""
-    if math.isfinite(value):
-        return value
-    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")

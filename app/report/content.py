@@ -22,7 +22,7 @@ from app import __version__
 from app.core.diagnosis import Diagnosis, Finding, NotChecked, Symptom
 from app.core.i18n import normalize_language
 from app.core.model import ModelSpec
-from app.core.run import Run, Series, is_validation, metric_base
+from app.core.run import Run, Series, is_validation, metric_base, same_x
 
 # Libraries whose versions matter to a diagnosis (distribution names; first installed wins).
 LIBRARIES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -156,16 +156,10 @@ class CaseReport:
 
     def probe_rows(self) -> list[tuple[str, str, str, str]]:
         """(layer, dead units, gradient RMS, weight RMS) as text, in model order."""
-        if not self.probe:
-            return []
-        dead = {item.get("layer"): item for item in self.probe.get("relu_layers") or []}
-        rows, seen = [], set()
-        for item in self.probe.get("gradients") or []:
-            name = item.get("layer", "?")
-            seen.add(name)
-            rows.append((name, _dead_text(dead.get(name)), _sci(item.get("grad_rms")), _sci(item.get("weight_rms"))))
-        rows.extend((name, _dead_text(item), "–", "–") for name, item in dead.items() if name not in seen)
-        return rows
+        from app.rules.probed import probe_layers
+
+        return [(row.name, _dead_text(row.relu), _sci((row.gradient or {}).get("grad_rms")),
+                 _sci((row.gradient or {}).get("weight_rms"))) for row in probe_layers(self.probe)]
 
     @property
     def symptoms(self) -> list[Symptom]:
@@ -302,7 +296,7 @@ def _all_x(series: Iterable[Series]) -> np.ndarray:
     if not arrays:
         return np.zeros(0, dtype=np.int64)
     first = arrays[0]
-    if all(a.shape == first.shape and np.array_equal(a, first) for a in arrays[1:]):
+    if all(same_x(a, first) for a in arrays[1:]):
         return first
     return np.unique(np.concatenate(arrays))
 

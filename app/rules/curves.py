@@ -62,13 +62,7 @@ def curve(series: Series, max_points: int = MAX_POINTS) -> Curve:
 
     Kept on the series (the detectors ask for the same series many times): a 1M-point
     series is binned once per diagnosis, not once per detector."""
-    cache = series.__dict__.setdefault("_curves", {})
-    kept = cache.get(max_points)
-    if kept is not None and kept[0] is series.x and kept[1] is series.y:
-        return kept[2]
-    made = _binned(series, max_points)
-    cache[max_points] = (series.x, series.y, made)
-    return made
+    return series.kept(("curve", max_points), lambda s: _binned(s, max_points))
 
 
 def _binned(series: Series, max_points: int) -> Curve:

@@ -12,10 +12,11 @@ mode than in training mode, healthy_mlp 1.0x. Each threshold sits far from both 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 from app.core.diagnosis import Evidence
 from app.core.i18n import T
+from app.core.serialize import from_number
 from app.rules.base import Context, evidence
 
 DEAD_SHARE = 0.5  # a ReLU layer with half its units never firing on the sample
@@ -81,12 +82,6 @@ BN_SAME = T("on the data sample, the loss in inference mode ({inference}) matche
             "在数据样本上，推理模式的损失（{inference}）与训练模式（{training}）一致：滑动统计量与数据相符")
 
 
-def _number(value: Any) -> float:
-    if isinstance(value, (int, float)):
-        return float(value)
-    return {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}.get(str(value), math.nan)
-
-
 def _where() -> dict:
     return {"setting": "probe"}
 
@@ -114,7 +109,7 @@ def vanishing(ctx: Context) -> Evidence | None:
     grads = _gradients(ctx)
     if len(grads) < 2:
         return None
-    first, last = _number(grads[0].get("grad_rms")), _number(grads[-1].get("grad_rms"))
+    first, last = from_number(grads[0].get("grad_rms")), from_number(grads[-1].get("grad_rms"))
     if not (math.isfinite(first) and math.isfinite(last)) or last <= 0:
         return None  # no gradient at the output either: nothing to compare (dead units, a flat loss)
     ratio = first / last
@@ -129,7 +124,7 @@ def vanishing(ctx: Context) -> Evidence | None:
 
 def exploding(ctx: Context) -> Evidence | None:
     for grad in _gradients(ctx):
-        rms = _number(grad.get("grad_rms"))
+        rms = from_number(grad.get("grad_rms"))
         if grad.get("nonfinite") or not math.isfinite(rms):
             return evidence("measured", "gradient_nonfinite_measured", EXPLODED, EXPLODED_WEIGHT, where=_where(),
                             layer=grad.get("layer", "?"), what="NaN or inf", what_zh="为 NaN 或 inf")
@@ -143,7 +138,7 @@ def batchnorm_gap(ctx: Context) -> Evidence | None:
     probe = ctx.probe or {}
     if not probe.get("batchnorm_layers"):
         return None
-    inference, training = _number(probe.get("loss_inference")), _number(probe.get("loss_training_mode"))
+    inference, training = from_number(probe.get("loss_inference")), from_number(probe.get("loss_training_mode"))
     if not (math.isfinite(inference) and math.isfinite(training)) or training <= 0:
         return None
     ratio = inference / training
@@ -161,7 +156,7 @@ def learn_trial(ctx: Context) -> Evidence | None:
     if not isinstance(trial, dict) or trial.get("stopped_by_budget") and not trial.get("learned"):
         return None  # cut short by the time budget: it says nothing
     params = {"rows": trial.get("rows", 0), "steps": trial.get("steps", 0),
-              "start": round(_number(trial.get("loss_start")), 4), "end": round(_number(trial.get("loss_end")), 4)}
+              "start": round(from_number(trial.get("loss_start")), 4), "end": round(from_number(trial.get("loss_end")), 4)}
     if trial.get("learned"):
         return evidence("measured", "learns_measured", CAN_LEARN, LEARNED_WEIGHT, where=_where(), **params)
     return evidence("measured", "cannot_learn_measured", CANNOT_LEARN, LEARN_FAILED_WEIGHT, where=_where(), **params)
@@ -182,3 +177,25 @@ def measured(ctx: Context, *checks: Callable[[Context], Evidence | None]) -> Ite
         found = check(ctx)
         if found is not None:
             yield found
+
+
+class ProbeLayer(NamedTuple):
+    """One layer of a probe result: its ReLU measurement and its gradient measurement (either
+    may be missing), as the worker wrote them."""
+
+    name: str
+    relu: dict | None
+    gradient: dict | None
+
+
+def probe_layers(probe: dict | None) -> list[ProbeLayer]:
+    """The layers of a probe result in model order (the weight layers the gradients list, then
+    the ReLU layers that have no kernel, e.g. an Activation layer): the Probe tab's and the
+    reports' table."""
+    probe = probe or {}
+    relu = {item.get("layer"): item for item in probe.get("relu_layers") or []}
+    rows = [ProbeLayer(item.get("layer", "?"), relu.get(item.get("layer")), item)
+            for item in probe.get("gradients") or []]
+    seen = {row.name for row in rows}
+    rows.extend(ProbeLayer(name, item, None) for name, item in relu.items() if name not in seen)
+    return rows

@@ -16,14 +16,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from app.core.serialize import from_number
+from app.rules.probed import probe_layers
+
 DEAD_COLOUR = "#d62728"
 GRADIENT_COLOUR = "#1f77b4"
-
-
-def _number(value) -> float:
-    if isinstance(value, (int, float)):
-        return float(value)
-    return {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}.get(str(value), math.nan)
 
 
 class ProbeView(QWidget):
@@ -73,16 +70,10 @@ class ProbeView(QWidget):
         """(layer, dead share, gradient RMS, weight RMS) of the first probed model, model order."""
         if not self.results:
             return []
-        measured = next(iter(self.results.values()))
-        dead = {item["layer"]: float(item.get("dead_share", 0.0)) for item in measured.get("relu_layers") or []}
-        rows = []
-        seen = set()
-        for item in measured.get("gradients") or []:
-            name = item.get("layer", "?")
-            seen.add(name)
-            rows.append((name, dead.get(name), _number(item.get("grad_rms")), _number(item.get("weight_rms"))))
-        rows.extend((name, share, None, None) for name, share in dead.items() if name not in seen)
-        return rows
+        return [(row.name, float(row.relu.get("dead_share", 0.0)) if row.relu else None,
+                 from_number(row.gradient.get("grad_rms")) if row.gradient else None,
+                 from_number(row.gradient.get("weight_rms")) if row.gradient else None)
+                for row in probe_layers(next(iter(self.results.values())))]
 
     def set_results(self, results: dict) -> None:
         self.results = dict(results or {})
@@ -100,7 +91,7 @@ class ProbeView(QWidget):
         path, measured = next(iter(self.results.items()))
         text = self.tr("{0}: {1} rows of the sample, {2} s.").format(path, measured.get("rows", 0),
                                                                       measured.get("seconds", "?"))
-        inference, training = _number(measured.get("loss_inference")), _number(measured.get("loss_training_mode"))
+        inference, training = from_number(measured.get("loss_inference")), from_number(measured.get("loss_training_mode"))
         if math.isfinite(inference) or math.isfinite(training):
             text += " " + self.tr("Loss on the sample: {0:.4g} in inference mode, {1:.4g} in training mode.").format(
                 inference, training)
@@ -109,8 +100,8 @@ class ProbeView(QWidget):
             text += " " + (self.tr("A fresh copy of the model learned {0} rows: loss {1:.4g} → {2:.4g} in {3} steps.")
                            if trial.get("learned") else
                            self.tr("A fresh copy of the model could not learn {0} rows: loss {1:.4g} → {2:.4g} in {3} "
-                                   "steps.")).format(trial.get("rows", 0), _number(trial.get("loss_start")),
-                                                     _number(trial.get("loss_end")), trial.get("steps", 0))
+                                   "steps.")).format(trial.get("rows", 0), from_number(trial.get("loss_start")),
+                                                     from_number(trial.get("loss_end")), trial.get("steps", 0))
         skipped = measured.get("skipped") or []
         if skipped:
             text += " " + self.tr("Not measured: {0}.").format("; ".join(skipped))
