@@ -1,6 +1,7 @@
 """Settings every test shares."""
 
 import os
+import sys
 
 import pytest
 
@@ -18,3 +19,17 @@ def _probe_cache(tmp_path_factory):
         os.environ.pop("TRAINDOC_CACHE", None)
     else:
         os.environ["TRAINDOC_CACHE"] = old
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item):
+    """A test outside the GUI ones must not leave a QApplication behind: the GUI tests would
+    all run on its platform (a report chart's offscreen app made the screenshots skip Xvfb)."""
+    if item.get_closest_marker("gui") is not None or "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is not None:
+        pytest.fail(f"{item.nodeid} created a QApplication in the suite's process: the GUI tests "
+                    "would run on its platform; move it to tests/gui (marked gui) or a subprocess",
+                    pytrace=False)

@@ -391,3 +391,16 @@ def test_report_legends_move_off_a_rising_curve_and_drop_the_shared_folder(qapp)
     finally:
         panel.release()
         panel.deleteLater()
+
+
+@pytest.mark.slow
+def test_html_and_pdf_reports_have_the_probe_section(qapp):
+    from tests.rules.test_probe_evidence import PROBE_SECTION, probed_report_inputs
+
+    cases, inputs, probes = probed_report_inputs()
+    for lang, (title, dead, _) in PROBE_SECTION.items():
+        html = render(build_report(cases, inputs, lang, probes=probes), "html")
+        assert title in html and dead in html
+    pdf = render(build_report(cases, inputs, "en", probes=probes), "pdf")
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert _flat(PROBE_SECTION["en"][0]) in _flat(text)
