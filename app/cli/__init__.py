@@ -94,6 +94,9 @@ def _build_parser() -> argparse.ArgumentParser:
                                "(give --data twice for inputs and labels), CSV/TSV with a label column, "
                                "or a folder of class subfolders; its labels, class shares, order and "
                                "input scale are measured as evidence")
+    diagnose.add_argument("--val-data", action="append", default=[], metavar="SAMPLE",
+                          help="with --data: a sample of the validation data, in the same shapes; its NaN/inf "
+                               "values and the rows it shares with the training sample are measured")
     diagnose.add_argument("--label", metavar="COLUMN",
                           help="the label column of a CSV/TSV --data sample (default: guessed by name)")
     diagnose.add_argument("--probe-budget", type=float, default=30.0, metavar="SECONDS",
@@ -158,7 +161,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return _inspect(args.paths, args.format)
     if args.command == "diagnose":
         return _diagnose(args.paths, args.format, args.output, args.all, args.lang, args.paper, args.code, args.force,
-                         args.data, args.label, args.probe_budget, not args.no_probe, args.probe)
+                         args.data, args.label, args.probe_budget, not args.no_probe, args.probe, args.val_data)
     if args.command == "patch":
         from app.cli.patch_command import run as run_patch
 
@@ -215,10 +218,11 @@ def _read_all(paths: list[str], as_code: bool = False):
 def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all: bool, lang: str,
               paper: str = "A4", code: list[str] | None = None, force: bool = False,
               data: list[str] | None = None, label: str | None = None, probe_budget: float = 30.0,
-              probe: bool = True, weights_only: bool = False) -> int:
+              probe: bool = True, weights_only: bool = False, val_data: list[str] | None = None) -> int:
     from app.cli.diagnose_view import render_json, render_text
     from app.core.files import OutputError, check_output, write_atomic
     from app.report import format_for_path
+    from app.rules.data import sample_facts
     from app.rules.engine import diagnose_all
 
     fmt = fmt or (format_for_path(output) if output else None) or "text"
@@ -228,7 +232,10 @@ def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all
     if fmt in ("pdf", "html") and not output:
         print(f"traindoc: --format {fmt} needs -o FILE", file=sys.stderr)
         return EXIT_INPUT
-    input_paths = [p for p in [*paths, *(code or []), *(data or [])] if p != "-"]
+    if val_data and not data:
+        print("traindoc: --val-data needs --data (the training sample it is compared with)", file=sys.stderr)
+        return EXIT_INPUT
+    input_paths = [p for p in [*paths, *(code or []), *(data or []), *(val_data or [])] if p != "-"]
     if output:
         try:  # before anything is read: a refused output costs no time
             check_output(output, input_paths, overwrite=force)
@@ -256,6 +263,12 @@ def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all
         except InputError as error:  # the diagnosis without the sample still stands
             print(f"traindoc: {error.message()} (diagnosed without the data sample)", file=sys.stderr)
             failed = True
+        if sample is not None and val_data:
+            try:
+                sample.validation = read_data_sample(val_data, label=label)
+            except InputError as error:
+                print(f"traindoc: {error.message()} (diagnosed without the validation sample)", file=sys.stderr)
+                failed = True
     wanted = probe and (sample is not None or weights_only)
     probes = _probe_models(loaded.models, sample, probe_budget) if wanted else {}
     if probes is None:
@@ -265,15 +278,14 @@ def _diagnose(paths: list[str], fmt: str | None, output: str | None, include_all
     if fmt in ("md", "html", "pdf"):
         from app.report import build_report, inputs_from, render
 
-        report = build_report(cases, inputs_from(loaded.runs, loaded.models), lang, include_all=include_all,
-                              probes=probes)
+        report = build_report(cases, inputs_from(loaded.runs, loaded.models, sample), lang, include_all=include_all,
+                              probes=probes, data=sample_facts(sample))
         text = render(report, fmt, page_size=paper)
     elif fmt == "json":
-        inputs = [{"path": p, "format": r.format, "kind": "run"} for r in loaded.runs for p in r.paths]
-        inputs += [{"path": m.source_path, "format": m.format, "kind": "model"} for m in loaded.models]
-        if sample is not None:
-            inputs.append({"path": sample.path, "format": sample.kind, "kind": "data"})
-        text = json.dumps(render_json(cases, inputs, lang, include_all, probes), indent=2, ensure_ascii=False) + "\n"
+        from app.report import inputs_from
+
+        text = json.dumps(render_json(cases, inputs_from(loaded.runs, loaded.models, sample), lang, include_all, probes,
+                                      sample_facts(sample)), indent=2, ensure_ascii=False) + "\n"
     else:
         text = render_text(cases, lang, include_all)
     if output:

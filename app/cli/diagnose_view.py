@@ -129,7 +129,7 @@ def render_text(cases: list[DiagnosedCase], lang: str = "en", include_all: bool 
 
 
 def render_json(cases: list[DiagnosedCase], inputs: list[dict[str, Any]], lang: str = "en",
-                include_all: bool = False, probes: dict | None = None) -> dict[str, Any]:
+                include_all: bool = False, probes: dict | None = None, data: dict | None = None) -> dict[str, Any]:
     """The documented JSON: top-level ``symptoms``/``findings`` over all cases (each item
     names its run), plus the per-case diagnoses."""
     per_case = [item.diagnosis.to_dict(lang, include_all) for item in cases]
@@ -146,4 +146,5 @@ def render_json(cases: list[DiagnosedCase], inputs: list[dict[str, Any]], lang: 
                                                       key=lambda f: -f.confidence)],
         "diagnoses": per_case,
         **({"probes": probes} if probes else {}),
+        **({"data_sample": data} if data else {}),
     }

@@ -49,6 +49,7 @@ CAUSES: tuple[str, ...] = (
     "insufficient_capacity",
     "numerically_unstable_loss",
     "accuracy_metric_on_regression",
+    "nonfinite_data",
 )
 
 UNKNOWN = "unknown"

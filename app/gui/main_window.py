@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
         self.paste_box_action = self._action("paste_box", self.paste_dialog, "Ctrl+Shift+V")
         self.data_action = self._action("data", self.data_dialog)
         self.data_folder_action = self._action("data_folder", self.data_folder_dialog)
+        self.validation_action = self._action("validation_data", self.validation_dialog)
         self.close_all_action = self._action("close_all", self.session.close_all, "Ctrl+Shift+W")
         self.export_action = self._action("export_report", self.export_report, "Ctrl+E")
         self.copy_markdown_action = self._action("copy_markdown", self.copy_markdown, "Ctrl+Shift+C")
@@ -203,6 +204,7 @@ class MainWindow(QMainWindow):
         self.file_menu.addAction(self.paste_box_action)
         self.file_menu.addAction(self.data_action)
         self.file_menu.addAction(self.data_folder_action)
+        self.file_menu.addAction(self.validation_action)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.export_action)
         self.file_menu.addAction(self.copy_markdown_action)
@@ -232,6 +234,7 @@ class MainWindow(QMainWindow):
         s.busy.connect(self._on_busy)
         s.paths_opened.connect(self._remember)
         s.probe_ready.connect(self.probe_view.set_results)
+        s.contents_changed.connect(lambda: self.probe_view.set_data(s.data_facts, self.lang))
         self.findings.evidence_selected.connect(self.show_evidence)
         self.findings.fix_requested.connect(self._on_fix)
 
@@ -243,6 +246,7 @@ class MainWindow(QMainWindow):
         self.paste_box_action.setText(self.tr("Paste log &text…"))
         self.data_action.setText(self.tr("Add &data sample…"))
         self.data_folder_action.setText(self.tr("Add &image folder…"))
+        self.validation_action.setText(self.tr("Add &validation sample…"))
         self.close_all_action.setText(self.tr("&Close all"))
         self.export_action.setText(self.tr("&Export report…"))
         self.copy_markdown_action.setText(self.tr("Copy report as &Markdown"))
@@ -267,6 +271,7 @@ class MainWindow(QMainWindow):
         self.findings.set_language(self.lang)
         self.model_view.retranslate()
         self.code_view.retranslate()
+        self.probe_view.lang = self.lang
         self.probe_view.retranslate()
 
     # -- user intent -----------------------------------------------------------------------
@@ -288,6 +293,14 @@ class MainWindow(QMainWindow):
         if path:
             self.settings.last_dir = os.path.dirname(path)
             self.session.add_data_sample([path])
+
+    def validation_dialog(self) -> None:
+        """File ▸ Add validation sample…: the validation_data that goes with the data sample."""
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Add a sample of the validation data"),
+                                              self.settings.last_dir, DATA_FILTER)
+        if path:
+            self.settings.last_dir = os.path.dirname(path)
+            self.session.add_validation_sample([path])
 
     def data_folder_dialog(self) -> None:
         """File ▸ Add image folder…: a folder with one subfolder of images per class."""
@@ -390,8 +403,8 @@ class MainWindow(QMainWindow):
         """The report of what is open, in the UI language."""
         from app.report import build_report, inputs_from
 
-        return build_report(self.session.cases, inputs_from(self.session.runs, self.session.models), self.lang,
-                            probes=self.session.probes)
+        return build_report(self.session.cases, inputs_from(self.session.runs, self.session.models, self.session.data),
+                            self.lang, probes=self.session.probes, data=self.session.data_facts)
 
     def export_report(self) -> None:
         """File ▸ Export report…: ask for a file; its ending (or the filter) picks the format."""

@@ -159,20 +159,32 @@ DATA_SUFFIXES = (".npz", ".npy")
 
 @dataclass
 class DataLoad:
-    """Worker side result of *Add data sample…*: the sample, or why it could not be read."""
+    """Worker side result of *Add data sample…* (or *Add validation sample…*): the sample
+    (with the validation one attached) and its measurements, or why it could not be read."""
 
     sample: object = None  # app.io.data_sample.DataSample
     error: InputError | None = None
+    facts: dict | None = None  # app.rules.data.sample_facts(sample)
+    validation: bool = False  # a validation sample joined the training one
 
 
-def load_data_sample(paths: Sequence[str], label: str | None, progress) -> DataLoad:
+def load_data_sample(paths: Sequence[str], label: str | None, training=None, *, progress) -> DataLoad:
+    """Read a data sample; with ``training`` (the open sample) it is that sample's validation
+    sample and the result is the training sample with it attached."""
+    from dataclasses import replace
+
     from app.io.data_sample import read_data_sample
+    from app.rules.data import sample_facts
 
     progress.report(0.1, "reading the data sample")
     try:
-        return DataLoad(sample=read_data_sample(list(paths), label=label))
+        sample = read_data_sample(list(paths), label=label)
     except InputError as error:
-        return DataLoad(error=error)
+        return DataLoad(error=error, validation=training is not None)
+    if training is not None:
+        sample = replace(training, validation=sample)
+    progress.report(0.6, "measuring the data sample")
+    return DataLoad(sample=sample, facts=sample_facts(sample), validation=training is not None)
 
 
 class Session(QObject):
@@ -192,6 +204,7 @@ class Session(QObject):
         self.code: dict = {}  # training code read (path -> CodeSpec), for the Code tab and code fixes
         self.cases: list = []  # list[CaseDiagnosis]
         self.data = None  # the data sample (app.io.data_sample.DataSample) measured with the runs
+        self.data_facts: dict | None = None  # its measurements (app.rules.data.sample_facts)
         self.probes: dict = {}  # model path -> what the probe measured in it on the data sample
         self.tasks = TaskRunner(self)
         self.tasks.progressed.connect(self._on_progress)
@@ -231,8 +244,20 @@ class Session(QObject):
         self.busy.emit(self.tr("Reading the data sample {0}…").format(os.path.basename(os.fspath(paths[0]))), 0.0)
         self.tasks.submit(f"data-{self._loads}", load_data_sample, [os.fspath(p) for p in paths], label)
 
+    def add_validation_sample(self, paths: Sequence[str], label: str | None = None) -> bool:
+        """Read the validation sample that goes with the open data sample (its NaN/inf values
+        and the rows it shares with the training sample are measured); False without one."""
+        if self.data is None:
+            self.error_occurred.emit(self.tr("Add the sample of the training data first: the validation sample "
+                                             "is compared with it."))
+            return False
+        self._loads += 1
+        self.busy.emit(self.tr("Reading the validation sample {0}…").format(os.path.basename(os.fspath(paths[0]))), 0.0)
+        self.tasks.submit(f"data-{self._loads}", load_data_sample, [os.fspath(p) for p in paths], label, self.data)
+        return True
+
     def remove_data_sample(self) -> None:
-        self.data, self.probes = None, {}
+        self.data, self.data_facts, self.probes = None, None, {}
         self.contents_changed.emit()
         self.rediagnose()
 
@@ -258,6 +283,7 @@ class Session(QObject):
     def close_all(self) -> None:
         self.tasks.cancel_all()
         self.runs, self.models, self.cases, self.code, self.data, self.probes = [], [], [], {}, None, {}
+        self.data_facts = None
         self.contents_changed.emit()
         self.probe_ready.emit({})
         self.diagnosis_ready.emit([])
@@ -296,10 +322,12 @@ class Session(QObject):
                 self.busy.emit("", -1.0)
                 self.error_occurred.emit(result.error.message())
                 return
-            self.data, self.probes = result.sample, {}
+            self.data, self.data_facts = result.sample, result.facts
             self.contents_changed.emit()
             QTimer.singleShot(0, self.rediagnose)
-            QTimer.singleShot(0, self.probe)  # the diagnosis first, then the measured one
+            if not result.validation:  # the same training sample: what was probed on it stands
+                self.probes = {}
+                QTimer.singleShot(0, self.probe)  # the diagnosis first, then the measured one
             return
         if key == "probe":  # an app.probe.ProbeRun
             self.probes.update(result.results)

@@ -53,6 +53,7 @@ class DataSample:
     classes: list[str] | None = None  # names of text labels or of an image folder's classes
     files: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what was dropped or guessed
+    validation: DataSample | None = None  # the validation_data sample given with it (--val-data)
 
     @property
     def rows(self) -> int:

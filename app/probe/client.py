@@ -452,7 +452,7 @@ def run_probe(model_path: str | os.PathLike, sample: Any, progress: Progress = N
 # Probe results are kept by the hash of what decides them: the model file's bytes, the rows of
 # the sample used, the budget and this version of the measurements. A second diagnosis of the
 # same files (the app re-diagnoses as files come and go) gets them at once.
-PROBE_VERSION = 1
+PROBE_VERSION = 2
 
 
 def probe_cache_dir() -> str:

@@ -5,14 +5,22 @@ The model is rebuilt from its allow-listed config with its saved weights
 given to ``load_model``) and run on CPU on at most ``PROBE_ROWS`` rows of the data sample:
 
 - the loss on the sample in inference mode and in training mode (BatchNormalization then
-  normalizes with the batch's own statistics instead of its moving ones);
-- per ReLU layer, the share of units that never activate on the sample (dead units);
+  normalizes with the batch's own statistics instead of its moving ones), the accuracy in
+  inference mode, the share of the most predicted class and the outputs' entropy (1.0: the
+  uniform guess);
+- per ReLU layer, the share of units that never activate on the sample (dead units); per
+  hidden sigmoid/tanh layer, the share of outputs in the flat ends of the curve (saturated);
+- per BatchNormalization layer, its moving mean and variance against the sample's own
+  statistics of its inputs;
 - per weight layer, the RMS of the loss gradient of its kernel and of the kernel itself;
 - *can it learn at all*: a fresh copy of the model (same config and loss, newly initialized)
   trained on ``LEARN_ROWS`` rows with Adam(1e-3) for up to ``LEARN_STEPS`` full-batch steps
   must drive the loss on them near zero. A standard optimizer at a standard rate takes the
   user's hyper-parameters out of the question: when even it cannot fit 32 rows, the model,
   the loss or the labels are broken.
+
+The time budget is checked between batches inside each measurement: what it cut short is
+measured on fewer rows (``rows_measured``) or listed in ``skipped``.
 
 The answer is plain JSON data; :mod:`app.rules` turns it into evidence of kind ``measured``.
 """
@@ -31,12 +39,16 @@ from app.probe.client import PROBE_ROWS
 
 BATCH = 64
 RELU_ACTIVATIONS = {"relu", "relu6"}
+# Saturated: sigmoid outside [0.01, 0.99] or |tanh| above 0.99, where the derivative is below
+# 0.01 (sigmoid) or 0.02 (tanh) of its peak's scale: the gradient through the unit all but stops.
+SATURATING = {"sigmoid": (0.01, 0.99), "tanh": (-0.99, 0.99)}
 # Rows are fewer for big inputs: activations grow with the input (ResNet50 on 224x224 images
 # holds ~100 MB of ReLU outputs per row), so the rows used hold at most INPUT_VALUES values
 # (256 rows of 20 features; 26 rows of 224x224x3 images) and batches at most BATCH_VALUES.
 INPUT_VALUES = 4_000_000
 BATCH_VALUES = 600_000
 MIN_ROWS = 8
+LEARN_START_STEPS = 8  # a learn trial needs at least this many gradient steps' time left to start
 LEARN_ROWS = 32
 LEARN_STEPS = 300
 LEARN_RATE = 1e-3
@@ -72,16 +84,35 @@ def probe(source_path: str, config: dict[str, Any], x: np.ndarray | None, y: np.
                            "layers_nonfinite": list(rebuilt.layers_nonfinite), "weights": _weight_stats(model),
                            "skipped": []}
     _check_shape(model, x)
+    deadline = start + budget
     progress.report(0.8, "measuring activations")
-    out["relu_layers"] = _dead_units(model, x, batch)
+    out.update(_activations(model, x, batch, deadline))
+    if out["rows_measured"] < x.shape[0]:
+        out["skipped"].append(f"activations: measured on {out['rows_measured']} of {x.shape[0]} rows "
+                              "(the time budget was used up)")
     if y is not None and rebuilt.compiled and getattr(model, "loss", None) is not None:
         progress.report(0.85, "measuring the loss and its gradients")
-        steps = (("loss", lambda: out.update(_losses(model, x, y, batch))),
-                 ("gradients", lambda: out.__setitem__("gradients", _gradients(model, x[:batch], y[:batch]))),
-                 ("learn trial", lambda: out.__setitem__("learn_trial", _learn_trial(config, model, x, y,
-                                                                                     start + budget))))
+        timing: dict[str, float] = {}
+
+        def gradients() -> None:
+            began = time.monotonic()
+            out["gradients"] = _gradients(model, x[:batch], y[:batch])
+            timing["step"] = time.monotonic() - began
+
+        def learn() -> None:
+            # A training step costs about a gradient step, and fit() first traces its graph (a few
+            # steps' worth): a trial the budget cannot hold is not started.
+            needed = LEARN_START_STEPS * timing.get("step", 0.0)
+            if deadline - time.monotonic() < needed:
+                out["skipped"].append(f"learn trial: the time budget left ({max(0.0, deadline - time.monotonic()):.0f} s) "
+                                      f"is below the ~{needed:.0f} s it needs to start")
+                return
+            out["learn_trial"] = _learn_trial(config, model, x, y, deadline)
+
+        steps = (("loss", lambda: out.update(_losses(model, x, y, batch, deadline))),
+                 ("gradients", gradients), ("learn trial", learn))
         for what, step in steps:
-            if time.monotonic() - start >= budget:
+            if time.monotonic() >= deadline:
                 out["skipped"].append(f"{what}: the time budget was used up")
                 continue
             try:
@@ -141,46 +172,102 @@ def _check_shape(model: Any, x: np.ndarray) -> None:
         raise ProbeInputError(f"the sample's rows have shape {tuple(x.shape[1:])}, the model takes {wanted}")
 
 
-def _relu_layers(model: Any) -> list[Any]:
+def _activation_name(layer: Any) -> str | None:
     import keras
 
-    found = []
+    if isinstance(layer, keras.layers.ReLU):
+        return "relu"
+    return getattr(getattr(layer, "activation", None), "__name__", None)
+
+
+def _watched_layers(model: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    """The ReLU layers, the hidden sigmoid/tanh layers (not the model's outputs: a confident
+    classifier's output saturates by design; not recurrent layers) and the BatchNormalization
+    layers."""
+    outputs = {id(tensor) for tensor in getattr(model, "outputs", None) or []}
+    relu, saturating, batchnorm = [], [], []
     for layer in model._flatten_layers(include_self=False, recursive=True):
-        activation = getattr(layer, "activation", None)
-        name = getattr(activation, "__name__", None)
-        if isinstance(layer, keras.layers.ReLU) or name in RELU_ACTIVATIONS:
-            found.append(layer)
-    return found
+        name = _activation_name(layer)
+        if name in RELU_ACTIVATIONS:
+            relu.append(layer)
+        elif name in SATURATING and id(getattr(layer, "output", None)) not in outputs \
+                and getattr(layer, "cell", None) is None:  # a recurrent layer's output is no plain tanh
+            saturating.append(layer)
+        if type(layer).__name__.startswith("BatchNormalization") and getattr(layer, "moving_mean", None) is not None:
+            batchnorm.append(layer)
+    return relu, saturating, batchnorm
 
 
-def _dead_units(model: Any, x: np.ndarray, batch: int) -> list[dict[str, Any]]:
-    """Per ReLU layer: units (last axis) whose output is 0 for every row and position. The
-    outputs of one batch at a time are reduced to "ever active" per unit at once."""
+def _activations(model: Any, x: np.ndarray, batch: int, deadline: float) -> dict[str, Any]:
+    """Per ReLU layer the units (last axis) whose output is 0 for every row and position; per
+    hidden sigmoid/tanh layer the share of saturated outputs; per BatchNormalization layer its
+    inputs' mean and variance per channel. One batch at a time (reduced at once), until the
+    deadline."""
     import keras
 
-    layers = _relu_layers(model)
-    if not layers:
-        return []
+    relu, saturating, batchnorm = _watched_layers(model)
+    found: dict[str, Any] = {"relu_layers": [], "saturated_layers": [], "batchnorm": [], "rows_measured": int(x.shape[0])}
+    if not (relu or saturating or batchnorm):
+        return found
     try:
-        features = keras.Model(model.inputs, [layer.output for layer in layers])
+        features = keras.Model(model.inputs, [layer.output for layer in relu + saturating]
+                               + [layer.input for layer in batchnorm])
     except Exception:  # a subclassed or not-built model exposes no symbolic outputs
-        return []
-    active: list[np.ndarray | None] = [None] * len(layers)
+        return found
+    active: list[np.ndarray | None] = [None] * len(relu)
+    saturated = [[0, 0] for _ in saturating]  # saturated values, values
+    moments = [[0, None, None] for _ in batchnorm]  # positions, sum, sum of squares per channel
+    rows = 0
     for begin in range(0, x.shape[0], batch):
+        if begin and time.monotonic() >= deadline:
+            break
         outputs = features(x[begin:begin + batch], training=False)
         if not isinstance(outputs, (list, tuple)):
             outputs = [outputs]
-        for index, value in enumerate(outputs):
-            value = keras.ops.convert_to_numpy(value)
+        values = [keras.ops.convert_to_numpy(value) for value in outputs]
+        rows += min(batch, x.shape[0] - begin)
+        for index, value in enumerate(values[:len(relu)]):
             fired = np.any(value.reshape(-1, value.shape[-1]) > 0, axis=0)
             active[index] = fired if active[index] is None else active[index] | fired
-    found = []
-    for layer, fired in zip(layers, active):
-        if fired is None:
-            continue
-        found.append({"layer": layer.name, "units": int(fired.size), "dead": int(fired.size - int(fired.sum())),
-                      "dead_share": round(float(1 - fired.mean()), 4) if fired.size else 0.0})
+        for index, (layer, value) in enumerate(zip(saturating, values[len(relu):len(relu) + len(saturating)])):
+            low, high = SATURATING[_activation_name(layer)]
+            saturated[index][0] += int(np.count_nonzero((value < low) | (value > high)))
+            saturated[index][1] += int(value.size)
+        for index, value in enumerate(values[len(relu) + len(saturating):]):
+            table = np.asarray(value, dtype=np.float64).reshape(-1, value.shape[-1])
+            count, total, squares = moments[index]
+            moments[index] = [count + table.shape[0], table.sum(axis=0) + (0 if total is None else total),
+                              (table * table).sum(axis=0) + (0 if squares is None else squares)]
+    found["rows_measured"] = rows
+    for layer, fired in zip(relu, active):
+        if fired is not None:
+            found["relu_layers"].append({"layer": layer.name, "units": int(fired.size),
+                                         "dead": int(fired.size - int(fired.sum())),
+                                         "dead_share": round(float(1 - fired.mean()), 4) if fired.size else 0.0})
+    for layer, (hits, total) in zip(saturating, saturated):
+        if total:
+            found["saturated_layers"].append({"layer": layer.name, "activation": _activation_name(layer),
+                                              "saturated_share": round(hits / total, 4)})
+    for layer, (count, total, squares) in zip(batchnorm, moments):
+        if count:
+            found["batchnorm"].append(_batchnorm_stats(layer, count, total, squares))
     return found
+
+
+def _batchnorm_stats(layer: Any, count: int, total: np.ndarray, squares: np.ndarray) -> dict[str, Any]:
+    """The sample's mean and variance of a BN layer's inputs against its moving ones: the RMS
+    over channels of (sample mean - moving mean) / moving std, and the median variance ratio."""
+    mean = total / count
+    variance = np.maximum(squares / count - mean * mean, 0.0)
+    moving_mean = np.asarray(layer.moving_mean.numpy(), dtype=np.float64).ravel()
+    moving_variance = np.asarray(layer.moving_variance.numpy(), dtype=np.float64).ravel()
+    if moving_mean.shape != mean.shape:  # a BN over another axis than the last: not compared
+        return {"layer": layer.name, "channels": int(mean.size)}
+    std = np.sqrt(moving_variance + float(getattr(layer, "epsilon", 1e-3)))
+    shift = (mean - moving_mean) / std
+    return {"layer": layer.name, "channels": int(mean.size),
+            "mean_shift": number(float(np.sqrt(np.mean(shift * shift)))),
+            "variance_ratio": number(float(np.median(variance / (std * std))))}
 
 
 def _loss_value(model: Any, x: np.ndarray, y: np.ndarray, predictions: Any, training: bool) -> Any:
@@ -194,17 +281,60 @@ def _number(value: Any) -> float:
     return float(np.mean(keras.ops.convert_to_numpy(value)))
 
 
-def _losses(model: Any, x: np.ndarray, y: np.ndarray, batch: int) -> dict[str, Any]:
+def _losses(model: Any, x: np.ndarray, y: np.ndarray, batch: int, deadline: float) -> dict[str, Any]:
     """The loss on the sample in inference and in training mode (the same weights), batch by
-    batch, weighted by the batch's rows."""
+    batch, weighted by the batch's rows, until the deadline; with the inference-mode outputs'
+    accuracy, most predicted class share and entropy."""
+    import keras
+
     totals = {False: 0.0, True: 0.0}
+    rows = 0
+    predictions = []
     for begin in range(0, x.shape[0], batch):
+        if begin and time.monotonic() >= deadline:
+            break
         xb, yb = x[begin:begin + batch], y[begin:begin + batch]
         for training in (False, True):
-            totals[training] += _number(_loss_value(model, xb, yb, model(xb, training=training), training)) * len(xb)
-    found = {"loss_inference": number(totals[False] / len(x)), "loss_training_mode": number(totals[True] / len(x))}
+            outputs = model(xb, training=training)
+            totals[training] += _number(_loss_value(model, xb, yb, outputs, training)) * len(xb)
+            if not training and not isinstance(outputs, (list, tuple, dict)):
+                predictions.append(np.asarray(keras.ops.convert_to_numpy(outputs), dtype=np.float64))
+        rows += len(xb)
+    found = {"loss_inference": number(totals[False] / rows), "loss_training_mode": number(totals[True] / rows),
+             "loss_rows": rows}
+    if predictions:
+        found.update(_output_facts(np.concatenate(predictions), y[:rows]))
     found["batchnorm_layers"] = sum(1 for layer in model._flatten_layers(include_self=False, recursive=True)
                                     if type(layer).__name__.startswith("BatchNormalization"))
+    return found
+
+
+def _output_facts(outputs: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """What the inference-mode outputs say: the output units, the share of the most predicted
+    class, the accuracy against the labels (one unit: a threshold at 0.5 for outputs in [0, 1],
+    else at 0), and for probability rows (softmax) the mean entropy over ln(units)."""
+    table = outputs.reshape(outputs.shape[0], -1)
+    units = table.shape[1]
+    # the crossentropy of the uniform guess: ln C over C softmax units, ln 2 for one sigmoid unit
+    found: dict[str, Any] = {"output_units": int(units), "chance_loss": round(math.log(max(2, units)), 4)}
+    if not np.all(np.isfinite(table)):
+        return found
+    if units == 1:
+        inside = table.min() >= 0 and table.max() <= 1
+        predicted = (table[:, 0] > (0.5 if inside else 0.0)).astype(np.int64)
+    else:
+        predicted = np.argmax(table, axis=1)
+    counts = np.bincount(predicted)
+    found["predicted_share"] = round(float(counts.max() / predicted.size), 4)
+    labels = np.asarray(y)
+    if labels.ndim == 2 and labels.shape[1] == units and units > 1:
+        labels = np.argmax(labels, axis=1)
+    labels = labels.reshape(labels.shape[0], -1)
+    if labels.shape[1] == 1 and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)):
+        found["accuracy_inference"] = round(float(np.mean(predicted == labels[:, 0].astype(np.int64))), 4)
+    if units > 1 and table.min() >= 0 and np.allclose(table.sum(axis=1), 1.0, atol=1e-3):
+        p = np.clip(table, 1e-12, 1.0)
+        found["output_entropy"] = round(float(np.mean(-(p * np.log(p)).sum(axis=1)) / math.log(units)), 4)
     return found
 
 

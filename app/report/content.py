@@ -154,12 +154,17 @@ class CaseReport:
     probe: Mapping[str, Any] | None = None
     probe_path: str = ""
 
-    def probe_rows(self) -> list[tuple[str, str, str, str]]:
-        """(layer, dead units, gradient RMS, weight RMS) as text, in model order."""
+    def probe_rows(self) -> list[tuple[str, str, str, str, str]]:
+        """(layer, dead units, saturated outputs, gradient RMS, weight RMS) as text, in model order."""
         from app.rules.probed import probe_layers
 
-        return [(row.name, _dead_text(row.relu), _sci((row.gradient or {}).get("grad_rms")),
+        return [(row.name, _dead_text(row.relu), _share_text(row.saturated), _sci((row.gradient or {}).get("grad_rms")),
                  _sci((row.gradient or {}).get("weight_rms"))) for row in probe_layers(self.probe)]
+
+    def batchnorm_rows(self) -> list[tuple[str, str, str, str]]:
+        """(layer, channels, moving mean off by, variance ratio) per BatchNormalization layer."""
+        return [(str(item.get("layer", "?")), str(item.get("channels", "–")), _sci(item.get("mean_shift")),
+                 _sci(item.get("variance_ratio"))) for item in (self.probe or {}).get("batchnorm") or []]
 
     @property
     def symptoms(self) -> list[Symptom]:
@@ -203,6 +208,7 @@ class Report:
     cases: list[CaseReport]
     diagnosed: list[Any]  # the engine's CaseDiagnosis list: the JSON rendering's source
     include_all: bool = False
+    data: Mapping[str, Any] | None = None  # the data sample's measurements (app.rules.data.sample_facts)
 
     def top_findings(self) -> list[Finding]:
         """Reported findings of every case, most likely first."""
@@ -211,10 +217,14 @@ class Report:
 
 
 # -- inputs ---------------------------------------------------------------------------------
-def inputs_from(runs: Iterable[Run], models: Iterable[ModelSpec]) -> list[dict[str, Any]]:
-    """The input list of ``traindoc diagnose --format json``: one entry per file read."""
+def inputs_from(runs: Iterable[Run], models: Iterable[ModelSpec], data: Any = None) -> list[dict[str, Any]]:
+    """The input list of ``traindoc diagnose --format json``: one entry per file read (and the
+    data sample ``data``, an app.io.data_sample.DataSample, with its validation sample)."""
     out = [{"path": p, "format": r.format, "kind": "run"} for r in runs for p in r.paths]
     out += [{"path": m.source_path, "format": m.format, "kind": "model"} for m in models]
+    for sample, kind in ((data, "data"), (getattr(data, "validation", None), "validation_data")):
+        if sample is not None:
+            out.append({"path": sample.path, "format": sample.kind, "kind": kind})
     return out
 
 
@@ -473,20 +483,25 @@ def _dead_text(item: Mapping[str, Any] | None) -> str:
     return f"{item.get('dead', 0)} / {item.get('units', 0)} ({100 * float(item.get('dead_share', 0.0)):.0f} %)"
 
 
+def _share_text(item: Mapping[str, Any] | None) -> str:
+    return f"{100 * float(item.get('saturated_share', 0.0)):.0f} %" if item else "–"
+
+
 def _sci(value: Any) -> str:
     return f"{value:.2e}" if isinstance(value, (int, float)) else str(value) if value is not None else "–"
 
 
 def build_report(cases: Sequence[Any], inputs: Sequence[Mapping[str, Any]] = (), lang: str = "en",
                  *, include_all: bool = False, now: _dt.datetime | None = None,
-                 probes: Mapping[str, Any] | None = None) -> Report:
+                 probes: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None) -> Report:
     """The report of ``cases`` (``app.rules.engine.diagnose_all``'s result).
 
     ``inputs`` lists the files read, as ``traindoc diagnose --format json`` does
     (``{"path", "format", "kind"}``, see :func:`inputs_from`); an optional ``"size"`` is used,
     otherwise the size is read from the file system. ``include_all`` adds the findings below
     the reporting threshold (``--all``); ``probes`` maps a model file's path to what the probe
-    measured in it (a section of its case).
+    measured in it (a section of its case); ``data`` is the data sample's measurements
+    (:func:`app.rules.data.sample_facts`, a section after the inputs).
     """
     lang = normalize_language(lang)
     records = [dict(item) for item in inputs]
@@ -514,6 +529,7 @@ def build_report(cases: Sequence[Any], inputs: Sequence[Mapping[str, Any]] = (),
         cases=case_reports,
         diagnosed=list(cases),
         include_all=include_all,
+        data=data,
     )
 
 

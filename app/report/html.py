@@ -219,7 +219,11 @@ def _case(w: _Writer, index: int, case: CaseReport, report: Report, images: dict
             w.add(f'<p class="meta">{e(label("probe_skipped", lang, what="; ".join(case.probe["skipped"])))}</p>')
         rows = [[e(cell) for cell in row] for row in case.probe_rows()]
         if rows:
-            w.table([e(label(k, lang)) for k in ("layer", "dead_units", "grad_rms", "weight_rms")], rows,
+            w.table([e(label(k, lang)) for k in ("layer", "dead_units", "saturated", "grad_rms", "weight_rms")], rows,
+                    [False, True, True, True, True], ["" for _ in rows])
+        rows = [[e(cell) for cell in row] for row in case.batchnorm_rows()]
+        if rows:
+            w.table([e(label(k, lang)) for k in ("layer", "channels", "mean_shift", "variance_ratio")], rows,
                     [False, True, True, True], ["" for _ in rows])
     rows = W.settings_rows(case, lang)
     w.add(f"<h3>{e(label('settings', lang))}</h3>")
@@ -273,6 +277,9 @@ def render_html(report: Report, charts: list | None = None, *, for_qt: bool = Fa
                  for f in report.inputs], [False, False, False, True])
     else:
         w.add(f"<p>{e(label('no_inputs', lang))}</p>")
+    if report.data:
+        w.add(f"<h3>{e(label('data_sample', lang))}</h3>")
+        w.add("<ul>" + "".join(f"<li>{e(line)}</li>" for line in W.data_lines(report.data, lang)) + "</ul>")
     for index, case in enumerate(report.cases):
         _case(w, index, case, report, images, image_width)
     w.add(f"<h2>{e(label('versions', lang))}</h2>")

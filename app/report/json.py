@@ -15,7 +15,9 @@ from app.cli.diagnose_view import render_json as diagnosis_json
 
 def report_document(report: Any) -> dict[str, Any]:
     """The JSON document (a dict) of ``report``."""
-    return diagnosis_json(report.diagnosed, report.input_records, report.lang, report.include_all)
+    probes = {case.probe_path: case.probe for case in report.cases if case.probe}
+    return diagnosis_json(report.diagnosed, report.input_records, report.lang, report.include_all, probes or None,
+                          dict(report.data) if report.data else None)
 
 
 def render_json(report: Any) -> str:

@@ -24,6 +24,28 @@ L: dict[str, Text] = {
     "size": T("Size", "大小"),
     "kind_run": T("training log", "训练日志"),
     "kind_model": T("model", "模型"),
+    "kind_data": T("data sample", "数据样本"),
+    "kind_validation_data": T("validation sample", "验证样本"),
+    "data_sample": T("Data sample", "数据样本"),
+    "data_rows": T("{path}: {rows} rows used ({total} in the file).", "{path}：使用 {rows} 行（文件中共 {total} 行）。"),
+    "data_labels": T("Labels: {encoding}, {classes} classes, the largest holds {largest}% of the rows.",
+                     "标签：{encoding}，{classes} 个类别，最大类别占 {largest}% 的行。"),
+    "encoding_integer": T("integer class ids", "整数类别编号"),
+    "encoding_one_hot": T("one-hot rows", "one-hot 行"),
+    "encoding_multi_hot": T("multi-hot rows", "multi-hot 行"),
+    "encoding_binary": T("binary 0/1", "二值 0/1"),
+    "encoding_real": T("real values", "实数值"),
+    "data_sorted": T("The rows come sorted by class.", "各行按类别排序。"),
+    "data_inputs": T("Inputs from {low} to {high} (mean |x| {mean_abs}); {nonfinite} NaN/inf values; "
+                     "{constant} of {features} features constant.",
+                     "输入取值 {low} 到 {high}（|x| 均值 {mean_abs}）；{nonfinite} 个 NaN/inf 值；"
+                     "{features} 个特征中有 {constant} 个为常量。"),
+    "data_validation_inputs": T("Validation inputs from {low} to {high} (mean |x| {mean_abs}); {nonfinite} NaN/inf "
+                                "values; {constant} of {features} features constant.",
+                                "验证输入取值 {low} 到 {high}（|x| 均值 {mean_abs}）；{nonfinite} 个 NaN/inf 值；"
+                                "{features} 个特征中有 {constant} 个为常量。"),
+    "data_validation": T("Validation sample: {rows} rows, {shared} of them also training rows ({differ} labeled "
+                         "differently).", "验证样本：{rows} 行，其中 {shared} 行也在训练样本中（{differ} 行标签不同）。"),
     "no_inputs": T("No input files were named (pasted text or built in memory).",
                    "没有输入文件（粘贴的文本或内存中的数据）。"),
     # runs
@@ -93,7 +115,15 @@ L: dict[str, Text] = {
     "probe_not_learned": T("A fresh copy of the model could not learn {rows} rows of the sample (Adam(1e-3)): loss "
                            "{start} → {end} in {steps} steps.",
                            "模型的全新副本无法学会样本的 {rows} 行（Adam(1e-3)）：损失在 {steps} 步内 {start} → {end}。"),
+    "probe_outputs": T("Outputs on the sample (inference mode): accuracy {accuracy}, the most predicted class takes "
+                       "{share}% of the rows{entropy}.", "样本上的输出（推理模式）：准确率 {accuracy}，预测最多的类别占 {share}% 的行{entropy}。"),
+    "probe_chance": T(" (a crossentropy of the uniform guess: ln {classes} = {chance})", "（均匀猜测的交叉熵：ln {classes} = {chance}）"),
+    "probe_entropy": T(", entropy {entropy} of the uniform guess's", "，熵为均匀猜测的 {entropy}"),
     "dead_units": T("dead units", "死亡单元"),
+    "saturated": T("saturated", "饱和"),
+    "channels": T("channels", "通道"),
+    "mean_shift": T("moving mean off by (std)", "滑动均值偏差（标准差）"),
+    "variance_ratio": T("sample / moving variance", "样本方差 / 滑动方差"),
     "grad_rms": T("gradient RMS", "梯度 RMS"),
     "weight_rms": T("weight RMS", "权重 RMS"),
     "model_line": T("{name} ({class_name}, read from {format})", "{name}（{class_name}，读取自 {format}）"),

@@ -209,6 +209,10 @@ def render_markdown(report: Report) -> str:
     else:
         out.append(label("no_inputs", lang))
     out.append("")
+    if report.data:
+        out += [f"### {label('data_sample', lang)}", ""]
+        out += [f"- {escape_inline(line)}" for line in W.data_lines(report.data, lang)]
+        out.append("")
     for case in report.cases:
         out += _case(case, lang, report.include_all)
     out += [f"## {label('versions', lang)}", ""]
@@ -229,7 +233,12 @@ def _probe(case: CaseReport, lang: str) -> list[str]:
         out += [escape_inline(label("probe_skipped", lang, what="; ".join(probe["skipped"]))), ""]
     rows = [list(row) for row in case.probe_rows()]
     if rows:
-        out += table([label(k, lang) for k in ("layer", "dead_units", "grad_rms", "weight_rms")], rows,
+        out += table([label(k, lang) for k in ("layer", "dead_units", "saturated", "grad_rms", "weight_rms")], rows,
+                     ["l", "r", "r", "r", "r"])
+        out.append("")
+    rows = [list(row) for row in case.batchnorm_rows()]
+    if rows:
+        out += table([label(k, lang) for k in ("layer", "channels", "mean_shift", "variance_ratio")], rows,
                      ["l", "r", "r", "r"])
         out.append("")
     return out

@@ -13,7 +13,7 @@ from typing import Any
 from app.core.diagnosis import Evidence, Finding, Fix, Symptom
 from app.core.i18n import format_number
 from app.report.content import CaseReport, ModelSummary, Report, RunSummary, display_path
-from app.report.labels import SETTING_NAMES, label
+from app.report.labels import SETTING_NAMES, L, label
 
 
 def case_heading(case: CaseReport, lang: str) -> str:
@@ -28,7 +28,35 @@ def generated_line(report: Report) -> str:
 
 
 def kind_name(kind: str, lang: str) -> str:
-    return label("kind_model" if kind == "model" else "kind_run", lang)
+    return label({"model": "kind_model", "data": "kind_data", "validation_data": "kind_validation_data"}.get(kind, "kind_run"),
+                 lang)
+
+
+def data_lines(data: Any, lang: str) -> list[str]:
+    """The data sample's measurements (app.rules.data.sample_facts) as sentences."""
+    if not data:
+        return []
+    lines = [label("data_rows", lang, path=os.path.basename(str(data.get("path", ""))) or "sample",
+                   rows=data.get("rows", 0), total=data.get("rows_total", 0))]
+    labels = data.get("labels")
+    if labels:
+        shares = labels.get("shares") or []
+        encoding = labels.get("encoding", "?")
+        lines.append(label("data_labels", lang, encoding=label(f"encoding_{encoding}", lang) if f"encoding_{encoding}" in L
+                           else encoding, classes=labels.get("classes", 0),
+                           largest=f"{100 * max(shares):.1f}" if shares else "–")
+                     + (" " + label("data_sorted", lang) if labels.get("sorted_by_class") else ""))
+    for key, which in (("inputs", "data_inputs"), ("validation", "data_validation_inputs")):
+        part = data.get(key)
+        if key == "validation" and part:
+            lines.append(label("data_validation", lang, rows=part.get("rows", 0), shared=part.get("shared_rows", "–"),
+                               differ=part.get("labels_differ", "–")))
+            part = part.get("inputs")
+        if part:
+            lines.append(label(which, lang, low=cell(part.get("low")) or "–", high=cell(part.get("high")) or "–",
+                               mean_abs=cell(part.get("mean_abs")) or "–", nonfinite=part.get("nonfinite", 0),
+                               constant=part.get("constant_features", 0), features=part.get("features", 0)))
+    return lines
 
 
 def axis_word(axis: str, lang: str) -> str:
@@ -166,6 +194,9 @@ def probe_line(case: Any, lang: str) -> str:
     line = label("probe_line", lang, path=os.path.basename(case.probe_path) or "model", rows=probe.get("rows", 0),
                  seconds=probe.get("seconds", "?"), inference=loss("loss_inference"),
                  training=loss("loss_training_mode"))
+    if isinstance(probe.get("chance_loss"), (int, float)):
+        line += label("probe_chance", lang, classes=max(2, int(probe.get("output_units") or 2)),
+                      chance=f"{probe['chance_loss']:.4g}")
     trial = probe.get("learn_trial")
     if isinstance(trial, dict):
         def number(key: str) -> str:
@@ -175,4 +206,11 @@ def probe_line(case: Any, lang: str) -> str:
         line += ". " + label("probe_learned" if trial.get("learned") else "probe_not_learned", lang,
                              rows=trial.get("rows", 0), start=number("loss_start"), end=number("loss_end"),
                              steps=trial.get("steps", 0))
+    if isinstance(probe.get("predicted_share"), (int, float)):
+        entropy = probe.get("output_entropy")
+        accuracy = probe.get("accuracy_inference")
+        line += (" " if line.endswith(".") else ". ") + label(
+            "probe_outputs", lang, accuracy=f"{accuracy:.4g}" if isinstance(accuracy, (int, float)) else "–",
+            share=f"{100 * probe['predicted_share']:.1f}",
+            entropy=label("probe_entropy", lang, entropy=f"{entropy:.2f}") if isinstance(entropy, (int, float)) else "")
     return line

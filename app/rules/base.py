@@ -58,6 +58,20 @@ class Context:
 
         return input_facts(self.data)
 
+    @cached_property
+    def validation_inputs(self):
+        """What the validation sample's inputs show (InputFacts), or None."""
+        from app.rules.data import input_facts
+
+        return input_facts(getattr(self.data, "validation", None))
+
+    @cached_property
+    def overlap(self):
+        """Validation rows that are training rows too (app.rules.data.OverlapFacts), or None."""
+        from app.rules.data import overlap_facts
+
+        return overlap_facts(self.data)
+
     # -- curves -------------------------------------------------------------------------
     def series(self, name: str) -> Series | None:
         """A per-epoch series, or the per-step one when the run has no epochs."""

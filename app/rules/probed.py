@@ -7,6 +7,13 @@ The thresholds come from the project's real runs, each probed with the data it t
 silent on its sample, healthy_mlp 0 %; vanishing_sigmoid_mlp's first layer gets 3e-8 of the
 last layer's gradient, healthy_mlp 1.3x; bn_moving_stats_conv2d loses 14x more in inference
 mode than in training mode, healthy_mlp 1.0x. Each threshold sits far from both sides.
+
+Saturated sigmoid/tanh outputs are measured and shown, not counted: no run here saturates
+(vanishing_sigmoid_mlp's twelve sigmoid layers have 0 % of their outputs in the flat ends; its
+gradient vanishes through the derivative's 0.25 ceiling), so there is no figure to put a
+threshold on. Nor is the outputs' entropy: a model that answers the uniform guess is stuck, and
+every cause of being stuck gives it (dead_relu_conv1d 0.9995, zeros_init_mlp 0.998,
+unnormalized_pixels_conv2d 0.998), so it tells none of them apart.
 """
 
 from __future__ import annotations
@@ -35,13 +42,40 @@ BN_GAP_WEIGHT, BN_SAME_WEIGHT = 0.8, -0.6
 # project's runs healthy_mlp fits its 32 rows (1.216 -> 0.118 in 168 steps), dead_relu_conv1d
 # (1.099 -> 1.080) and vanishing_sigmoid_mlp (0.717 -> 0.691) do not in 300. A model that cannot
 # fit 32 rows with a standard optimizer is broken in its structure, loss or labels (the causes
-# that call this); one that can is not.
+# that call this); one that can is not. Between the two, a loss still falling slowly
+# (healthy_mlp_sgd: 0.707 -> 0.388 in 300 steps) says neither: "cannot learn" needs the loss to
+# end above CANNOT_LEARN_SHARE of its start (the broken ones: 0.98 and 0.96 of it).
+CANNOT_LEARN_SHARE = 0.9
 LEARN_FAILED_WEIGHT = 0.4
 LEARNED_WEIGHT = -0.3
 # Saved weights that hold NaN/inf: the run diverged and the file keeps what it diverged to
 # (exploding_init_mlp, exploding_init_conv1d, fam_relu_cce_mlp and seed004 among the fixture
 # models; no healthy one). Evidence that gradients blew up, from the model file alone.
 NONFINITE_WEIGHTS_WEIGHT = 0.5
+# BatchNormalization's moving variance against the variance of the layer's inputs on the
+# sample: off by VARIANCE_OFF either way, inference scales the layer's outputs by a factor of
+# 2 or more against training. bn_moving_stats_conv2d: 0.045 and 0.030 (its two BN layers).
+# Measured while writing this rule on the same shapes data, shuffled, batch 32: a conv2d with
+# two BN layers trained 8 epochs (150 steps; with momentum 0.99 the moving statistics still
+# hold 22 % of their initial 1.0) gives 0.15 and 0.12 and evaluates at 0.23 against 0.98 in
+# training (the same fault); trained 40 epochs, 0.96 and 0.91, evaluating as it trained.
+VARIANCE_OFF = 4.0
+BN_STATS_WEIGHT = 0.7
+# An adaptive optimizer (Adam family, RMSprop, Adagrad) moves each weight by about the
+# learning rate per step: a rate at most UPDATE_TINY of the RMS of a layer's weights, for
+# every layer, takes 1,000 steps to move them 1 %. lr_low_adam_lstm: 5.7e-6 at its largest;
+# the other 19 Adam-trained fixture models probed: 2.9e-3 to 2.5e-2.
+UPDATE_TINY = 1e-5
+UPDATE_TINY_WEIGHT = 0.3
+ADAPTIVE_OPTIMIZERS = ("adam", "adamw", "nadam", "adamax", "rmsprop", "adagrad", "adadelta", "lion", "ftrl")
+# The model answers one class for (nearly) every row of the sample and that is the majority
+# class: its accuracy equals the labels' majority share. class_imbalance_conv1d: 100 % of rows
+# predicted as one class, accuracy 0.934 against a majority share of 0.934; the 9 other fixture
+# models that predict one class do so on balanced labels (accuracy near 1/C).
+ONE_CLASS_SHARE = 0.99
+ONE_CLASS_MAJORITY = 0.6
+ONE_CLASS_MATCH = 0.02
+ONE_CLASS_WEIGHT = 0.5
 
 CANNOT_LEARN = T(
     "a fresh copy of the model cannot fit {rows} rows of the sample: Adam(1e-3) for {steps} full-batch "
@@ -80,6 +114,26 @@ BN_GAP = T("on the data sample, the loss is {inference} in inference mode (Batch
 BN_SAME = T("on the data sample, the loss in inference mode ({inference}) matches training mode ({training}): "
             "the moving statistics fit the data",
             "在数据样本上，推理模式的损失（{inference}）与训练模式（{training}）一致：滑动统计量与数据相符")
+
+
+BN_STATS = T(
+    "on the data sample, the inputs of `{layer}` have {ratio}× the variance its moving statistics hold (moving mean "
+    "off by {shift} std): in inference mode its outputs are scaled {scale}× against training",
+    "在数据样本上，`{layer}` 输入的方差是其滑动统计量的 {ratio} 倍（滑动均值偏离 {shift} 个标准差）："
+    "推理模式下它的输出与训练时相比缩放了 {scale} 倍",
+)
+UPDATE_TINY_TEXT = T(
+    "with {optimizer} at {rate}, each step moves the weights of every layer by at most {ratio} of their RMS (`{layer}`): "
+    "1,000 steps change them by about {percent}%",
+    "使用 {optimizer}、学习率 {rate} 时，每一步对各层权重的改变至多为其 RMS 的 {ratio}（`{layer}`）："
+    "1000 步只改变约 {percent}%",
+)
+ONE_CLASS = T(
+    "on the data sample, the model answers one class for {share}% of the rows, and its accuracy {accuracy} is the "
+    "labels' majority share {majority}: it has learned to always answer the majority class",
+    "在数据样本上，模型对 {share}% 的行给出同一个类别，其准确率 {accuracy} 正是标签中多数类的占比 {majority}："
+    "它学会了总是回答多数类",
+)
 
 
 def _where() -> dict:
@@ -159,6 +213,9 @@ def learn_trial(ctx: Context) -> Evidence | None:
               "start": round(from_number(trial.get("loss_start")), 4), "end": round(from_number(trial.get("loss_end")), 4)}
     if trial.get("learned"):
         return evidence("measured", "learns_measured", CAN_LEARN, LEARNED_WEIGHT, where=_where(), **params)
+    start, end = from_number(trial.get("loss_start")), from_number(trial.get("loss_end"))
+    if math.isfinite(start) and math.isfinite(end) and start > 0 and end < CANNOT_LEARN_SHARE * start:
+        return None  # still falling, only slowly: neither broken nor shown to learn
     return evidence("measured", "cannot_learn_measured", CANNOT_LEARN, LEARN_FAILED_WEIGHT, where=_where(), **params)
 
 
@@ -186,6 +243,7 @@ class ProbeLayer(NamedTuple):
     name: str
     relu: dict | None
     gradient: dict | None
+    saturated: dict | None = None  # a hidden sigmoid/tanh layer's saturated share
 
 
 def probe_layers(probe: dict | None) -> list[ProbeLayer]:
@@ -194,8 +252,61 @@ def probe_layers(probe: dict | None) -> list[ProbeLayer]:
     reports' table."""
     probe = probe or {}
     relu = {item.get("layer"): item for item in probe.get("relu_layers") or []}
-    rows = [ProbeLayer(item.get("layer", "?"), relu.get(item.get("layer")), item)
+    saturated = {item.get("layer"): item for item in probe.get("saturated_layers") or []}
+    rows = [ProbeLayer(item.get("layer", "?"), relu.get(item.get("layer")), item, saturated.get(item.get("layer")))
             for item in probe.get("gradients") or []]
     seen = {row.name for row in rows}
     rows.extend(ProbeLayer(name, item, None) for name, item in relu.items() if name not in seen)
+    rows.extend(ProbeLayer(name, None, None, item) for name, item in saturated.items() if name not in seen)
     return rows
+
+
+def batchnorm_stats(ctx: Context) -> Evidence | None:
+    """A BatchNormalization layer whose moving variance is far from its inputs' on the sample."""
+    worst, worst_off = None, 1.0
+    for item in (ctx.probe or {}).get("batchnorm") or []:
+        ratio = from_number(item.get("variance_ratio"))
+        if not math.isfinite(ratio) or ratio <= 0:
+            continue
+        off = max(ratio, 1 / ratio)
+        if off > worst_off:
+            worst, worst_off = item, off
+    if worst is None or worst_off < VARIANCE_OFF:
+        return None
+    ratio = from_number(worst.get("variance_ratio"))
+    return evidence("measured", "batchnorm_stats_measured", BN_STATS, BN_STATS_WEIGHT, where=_where(),
+                    layer=worst.get("layer", "?"), ratio=f"{ratio:.3g}", shift=f"{from_number(worst.get('mean_shift')):.2g}",
+                    scale=f"{math.sqrt(ratio):.2g}")
+
+
+def tiny_updates(ctx: Context) -> Evidence | None:
+    """An adaptive optimizer's rate that is tiny against the weights of every layer."""
+    optimizer = ctx.model.optimizer if ctx.model is not None else None
+    rate = getattr(optimizer, "learning_rate", None)
+    name = (getattr(optimizer, "name", None) or "").lower()
+    if not isinstance(rate, (int, float)) or rate <= 0 or name not in ADAPTIVE_OPTIMIZERS:
+        return None
+    weights = [(g.get("layer", "?"), from_number(g.get("weight_rms"))) for g in _gradients(ctx)]
+    weights = [(layer, rms) for layer, rms in weights if math.isfinite(rms) and rms > 0]
+    if not weights:
+        return None
+    layer, rms = min(weights, key=lambda item: item[1])  # the smallest weights move the most
+    ratio = rate / rms
+    if ratio > UPDATE_TINY:
+        return None
+    return evidence("measured", "updates_tiny_measured", UPDATE_TINY_TEXT, UPDATE_TINY_WEIGHT, where=_where(),
+                    optimizer=getattr(optimizer, "name", "?"), rate=f"{rate:g}", ratio=f"{ratio:.1e}", layer=layer,
+                    percent=f"{100 * 1000 * ratio:.2g}")
+
+
+def one_class_output(ctx: Context) -> Evidence | None:
+    """The model always answers the labels' majority class."""
+    probe, labels = ctx.probe or {}, ctx.labels
+    share, accuracy = probe.get("predicted_share"), probe.get("accuracy_inference")
+    if labels is None or not labels.shares or not isinstance(share, (int, float)) or not isinstance(accuracy, (int, float)):
+        return None
+    majority = labels.majority_share
+    if share < ONE_CLASS_SHARE or majority < ONE_CLASS_MAJORITY or abs(accuracy - majority) > ONE_CLASS_MATCH:
+        return None
+    return evidence("measured", "one_class_output_measured", ONE_CLASS, ONE_CLASS_WEIGHT, where=_where(),
+                    share=round(100 * share, 1), accuracy=round(accuracy, 3), majority=round(majority, 3))

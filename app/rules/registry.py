@@ -57,6 +57,7 @@ CAUSE_RULES: tuple[str, ...] = (
     "app.rules.causes.insufficient_capacity:InsufficientCapacity",
     "app.rules.causes.numerically_unstable_loss:NumericallyUnstableLoss",
     "app.rules.causes.accuracy_metric_on_regression:AccuracyMetricOnRegression",
+    "app.rules.causes.nonfinite_data:NonfiniteData",
 )
 
 

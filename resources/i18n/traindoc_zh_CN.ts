@@ -126,233 +126,243 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="239"/>
+        <location filename="../../app/gui/main_window.py" line="242"/>
         <source>TrainDoc — training run diagnosis</source>
         <extracomment>the UI language after a switch</extracomment>
         <translation>TrainDoc — 训练诊断</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="241"/>
+        <location filename="../../app/gui/main_window.py" line="244"/>
         <source>&amp;Open…</source>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="242"/>
+        <location filename="../../app/gui/main_window.py" line="245"/>
         <source>&amp;Paste log</source>
         <translation>粘贴日志(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="243"/>
+        <location filename="../../app/gui/main_window.py" line="246"/>
         <source>Paste log &amp;text…</source>
         <translation>粘贴日志文本(&amp;T)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="244"/>
+        <location filename="../../app/gui/main_window.py" line="247"/>
         <source>Add &amp;data sample…</source>
         <translation>添加数据样本(&amp;D)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="245"/>
+        <location filename="../../app/gui/main_window.py" line="248"/>
         <source>Add &amp;image folder…</source>
         <translation>添加图像文件夹(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="246"/>
+        <location filename="../../app/gui/main_window.py" line="249"/>
+        <source>Add &amp;validation sample…</source>
+        <translation>添加验证样本(&amp;V)…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="250"/>
         <source>&amp;Close all</source>
         <translation>全部关闭(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="247"/>
+        <location filename="../../app/gui/main_window.py" line="251"/>
         <source>&amp;Export report…</source>
         <translation>导出报告(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="248"/>
+        <location filename="../../app/gui/main_window.py" line="252"/>
         <source>Copy report as &amp;Markdown</source>
         <translation>复制报告为 Markdown(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="249"/>
+        <location filename="../../app/gui/main_window.py" line="253"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="250"/>
+        <location filename="../../app/gui/main_window.py" line="254"/>
         <source>&amp;Logarithmic loss axis</source>
         <translation>损失使用对数坐标(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="251"/>
+        <location filename="../../app/gui/main_window.py" line="255"/>
         <source>&amp;Reset zoom</source>
         <translation>重置缩放(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="252"/>
+        <location filename="../../app/gui/main_window.py" line="256"/>
         <source>&amp;About TrainDoc</source>
         <translation>关于 TrainDoc(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="253"/>
+        <location filename="../../app/gui/main_window.py" line="257"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="254"/>
+        <location filename="../../app/gui/main_window.py" line="258"/>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="255"/>
+        <location filename="../../app/gui/main_window.py" line="259"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="256"/>
+        <location filename="../../app/gui/main_window.py" line="260"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="257"/>
+        <location filename="../../app/gui/main_window.py" line="261"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="258"/>
+        <location filename="../../app/gui/main_window.py" line="262"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="259"/>
+        <location filename="../../app/gui/main_window.py" line="263"/>
         <source>Findings</source>
         <translation>诊断结果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="260"/>
+        <location filename="../../app/gui/main_window.py" line="264"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="261"/>
+        <location filename="../../app/gui/main_window.py" line="265"/>
         <source>Code</source>
         <translation>代码</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="262"/>
+        <location filename="../../app/gui/main_window.py" line="266"/>
         <source>Probe</source>
         <translation>探测</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="263"/>
+        <location filename="../../app/gui/main_window.py" line="267"/>
         <source>Open files</source>
         <translation>已打开的文件</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="264"/>
+        <location filename="../../app/gui/main_window.py" line="268"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="265"/>
+        <location filename="../../app/gui/main_window.py" line="269"/>
         <source>Drop training logs, model files or folders here, or paste a log (Ctrl+V).</source>
         <translation>将训练日志、模型文件或文件夹拖到这里，或粘贴日志（Ctrl+V）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="277"/>
+        <location filename="../../app/gui/main_window.py" line="282"/>
         <source>Open training logs or models</source>
         <translation>打开训练日志或模型</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="286"/>
+        <location filename="../../app/gui/main_window.py" line="291"/>
         <source>Add a sample of the training data</source>
         <translation>添加训练数据的样本</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="294"/>
+        <location filename="../../app/gui/main_window.py" line="299"/>
+        <source>Add a sample of the validation data</source>
+        <translation>添加验证数据的样本</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="307"/>
         <source>Add a folder of images, one subfolder per class</source>
         <translation>添加图像文件夹（每个类别一个子文件夹）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="367"/>
+        <location filename="../../app/gui/main_window.py" line="380"/>
         <source>Saved {0}</source>
         <translation>已保存 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="401"/>
+        <location filename="../../app/gui/main_window.py" line="414"/>
         <source>Export report</source>
         <translation>导出报告</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="426"/>
+        <location filename="../../app/gui/main_window.py" line="439"/>
         <source>Report saved to {0}</source>
         <translation>报告已保存到 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="436"/>
+        <location filename="../../app/gui/main_window.py" line="449"/>
         <source>Report copied as Markdown</source>
         <translation>报告已复制为 Markdown</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="465"/>
+        <location filename="../../app/gui/main_window.py" line="478"/>
         <source>{0}  ({1}, {2} epoch(s))</source>
         <translation>{0}（{1}，{2} 轮）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="465"/>
+        <location filename="../../app/gui/main_window.py" line="478"/>
         <source>{0}  ({1}, {2} step(s))</source>
         <translation>{0}（{1}，{2} 步）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="468"/>
+        <location filename="../../app/gui/main_window.py" line="481"/>
         <source>{0}  ({1})</source>
         <translation>{0}（{1}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="471"/>
+        <location filename="../../app/gui/main_window.py" line="484"/>
         <source>{0}  ({1} model)</source>
         <translation>{0}（{1} 模型）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="475"/>
+        <location filename="../../app/gui/main_window.py" line="488"/>
         <source>{0}  (data sample, {1} row(s))</source>
         <translation>{0}（数据样本，{1} 行）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="486"/>
+        <location filename="../../app/gui/main_window.py" line="499"/>
         <source>inputs {0}</source>
         <translation>输入 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="488"/>
+        <location filename="../../app/gui/main_window.py" line="501"/>
         <source>{0} image file(s)</source>
         <translation>{0} 个图像文件</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="490"/>
+        <location filename="../../app/gui/main_window.py" line="503"/>
         <source>labels from {0}</source>
         <translation>标签来自 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="492"/>
+        <location filename="../../app/gui/main_window.py" line="505"/>
         <source>no labels</source>
         <translation>没有标签</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="494"/>
+        <location filename="../../app/gui/main_window.py" line="507"/>
         <source>classes: {0}</source>
         <translation>类别：{0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="529"/>
+        <location filename="../../app/gui/main_window.py" line="542"/>
         <source>Most likely cause: {0} ({1:.0%})</source>
         <translation>最可能的原因：{0}（{1:.0%}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="552"/>
+        <location filename="../../app/gui/main_window.py" line="565"/>
         <source>(none)</source>
         <translation>（无）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="556"/>
+        <location filename="../../app/gui/main_window.py" line="569"/>
         <source>Clear list</source>
         <translation>清空列表</translation>
     </message>
@@ -620,67 +630,107 @@
 <context>
     <name>ProbeView</name>
     <message>
-        <location filename="../../app/gui/views/probe_view.py" line="65"/>
+        <location filename="../../app/gui/views/probe_view.py" line="80"/>
         <source>Add data sample…</source>
         <translation>添加数据样本…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/probe_view.py" line="66"/>
+        <location filename="../../app/gui/views/probe_view.py" line="81"/>
         <source>Layer</source>
         <translation>层</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/probe_view.py" line="66"/>
+        <location filename="../../app/gui/views/probe_view.py" line="81"/>
         <source>Dead units</source>
         <translation>死亡单元</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/probe_view.py" line="66"/>
+        <location filename="../../app/gui/views/probe_view.py" line="81"/>
+        <source>Saturated</source>
+        <translation>饱和</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/probe_view.py" line="82"/>
         <source>Gradient RMS</source>
         <translation>梯度 RMS</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/probe_view.py" line="67"/>
+        <location filename="../../app/gui/views/probe_view.py" line="82"/>
         <source>Weight RMS</source>
         <translation>权重 RMS</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/probe_view.py" line="68"/>
+        <location filename="../../app/gui/views/probe_view.py" line="83"/>
+        <source>BatchNormalization layer</source>
+        <translation>BatchNormalization 层</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/probe_view.py" line="83"/>
+        <source>Channels</source>
+        <translation>通道</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/probe_view.py" line="84"/>
+        <source>Moving mean off by (std)</source>
+        <translation>滑动均值偏差（标准差）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/probe_view.py" line="85"/>
+        <source>Sample / moving variance</source>
+        <translation>样本方差 / 滑动方差</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/probe_view.py" line="87"/>
         <source>Share of ReLU units that never activate</source>
         <translation>从不激活的 ReLU 单元占比</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/probe_view.py" line="69"/>
+        <location filename="../../app/gui/views/probe_view.py" line="88"/>
         <source>Loss gradient per layer (RMS, log scale)</source>
         <translation>每层的损失梯度（RMS，对数刻度）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/probe_view.py" line="95"/>
+        <location filename="../../app/gui/views/probe_view.py" line="137"/>
         <source>Nothing measured yet. Add a sample of the training data (File ▸ Add data sample…) with a model file open: TrainDoc runs the model on it in a separate process and measures dead units, gradients per layer and BatchNormalization.</source>
         <translation>尚未测量。打开模型文件后添加一份训练数据样本（文件 ▸ 添加数据样本…）：TrainDoc 会在独立进程中用它运行模型，测量死亡单元、每层梯度和 BatchNormalization。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/probe_view.py" line="101"/>
+        <location filename="../../app/gui/views/probe_view.py" line="143"/>
         <source>{0}: {1} rows of the sample, {2} s.</source>
         <translation>{0}：样本的 {1} 行，{2} 秒。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/probe_view.py" line="105"/>
+        <location filename="../../app/gui/views/probe_view.py" line="147"/>
         <source>Loss on the sample: {0:.4g} in inference mode, {1:.4g} in training mode.</source>
         <translation>样本上的损失：推理模式 {0:.4g}，训练模式 {1:.4g}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/probe_view.py" line="109"/>
+        <location filename="../../app/gui/views/probe_view.py" line="151"/>
+        <source>The uniform guess would lose ln {0} = {1:.4g}.</source>
+        <translation>均匀猜测的损失为 ln {0} = {1:.4g}。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/probe_view.py" line="155"/>
         <source>A fresh copy of the model learned {0} rows: loss {1:.4g} → {2:.4g} in {3} steps.</source>
         <translation>模型的全新副本学会了 {0} 行：损失在 {3} 步内 {1:.4g} → {2:.4g}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/probe_view.py" line="111"/>
+        <location filename="../../app/gui/views/probe_view.py" line="157"/>
         <source>A fresh copy of the model could not learn {0} rows: loss {1:.4g} → {2:.4g} in {3} steps.</source>
         <translation>模型的全新副本无法学会 {0} 行：损失在 {3} 步内 {1:.4g} → {2:.4g}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/probe_view.py" line="116"/>
+        <location filename="../../app/gui/views/probe_view.py" line="163"/>
+        <source>Accuracy on the sample: {0}; the most predicted class takes {1:.0f} % of the rows.</source>
+        <translation>样本上的准确率：{0}；预测最多的类别占 {1:.0f} % 的行。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/probe_view.py" line="167"/>
+        <source>Output entropy: {0:.2f} of the uniform guess&apos;s.</source>
+        <translation>输出熵为均匀猜测的 {0:.2f}。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/probe_view.py" line="170"/>
         <source>Not measured: {0}.</source>
         <translation>未测量：{0}。</translation>
     </message>
@@ -773,53 +823,63 @@
 <context>
     <name>Session</name>
     <message>
-        <location filename="../../app/gui/session.py" line="231"/>
+        <location filename="../../app/gui/session.py" line="226"/>
         <source>Reading {0}…</source>
         <extracomment>runs or models were added or removed list[CaseDiagnosis], the current diagnosis a message naming the file and what was wrong message, fraction (-1 when idle) paths read successfully (for recent files) dict model path -&gt; the probe&apos;s measurements</extracomment>
         <translation>正在读取 {0}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="238"/>
+        <location filename="../../app/gui/session.py" line="233"/>
         <source>The pasted text is empty.</source>
         <translation>粘贴的文本为空。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="242"/>
+        <location filename="../../app/gui/session.py" line="237"/>
         <source>pasted text {0}</source>
         <translation>粘贴的文本 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="242"/>
+        <location filename="../../app/gui/session.py" line="237"/>
         <source>pasted code {0}</source>
         <translation>粘贴的代码 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="249"/>
+        <location filename="../../app/gui/session.py" line="244"/>
         <source>Reading the data sample {0}…</source>
         <translation>正在读取数据样本 {0}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="266"/>
+        <location filename="../../app/gui/session.py" line="251"/>
+        <source>Add the sample of the training data first: the validation sample is compared with it.</source>
+        <translation>请先添加训练数据的样本：验证样本要与它比较。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/session.py" line="255"/>
+        <source>Reading the validation sample {0}…</source>
+        <translation>正在读取验证样本 {0}…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/session.py" line="274"/>
         <source>Probing the model on the data sample…</source>
         <translation>正在用数据样本探测模型…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="291"/>
+        <location filename="../../app/gui/session.py" line="300"/>
         <source>Diagnosing…</source>
         <translation>正在诊断…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="351"/>
+        <location filename="../../app/gui/session.py" line="362"/>
         <source>Internal error while {0}: {1}</source>
         <translation>{0}时发生内部错误：{1}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="352"/>
+        <location filename="../../app/gui/session.py" line="363"/>
         <source>diagnosing</source>
         <translation>诊断</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="352"/>
+        <location filename="../../app/gui/session.py" line="363"/>
         <source>reading</source>
         <translation>读取</translation>
     </message>

@@ -403,9 +403,51 @@ def test_the_probe_runs_in_a_worker_process_and_fills_the_probe_tab(qtbot, windo
     assert top.cause == "dead_relu"
     assert any(e.kind == "measured" and e.code == "dead_units_measured" for e in top.evidence)
     rows = window.probe_view.rows()
-    assert [(name, dead) for name, dead, _, _ in rows if dead is not None] == [("conv1d", 1.0), ("conv1d_1", 1.0)]
+    assert [(name, dead) for name, dead, *_ in rows if dead is not None] == [("conv1d", 1.0), ("conv1d_1", 1.0)]
     assert window.probe_view.table.rowCount() == len(rows) and not window.probe_view.add_button.isVisible()
     assert "could not learn 32 rows" in window.probe_view.summary.text()
+    assert "the most predicted class takes 100 % of the rows" in window.probe_view.summary.text()
+    assert "sample.npz: 600 rows used" in window.probe_view.data_summary.text()
     # (that TensorFlow stays out of the calling process is checked in fresh processes, where other
     # tests' imports cannot mask it: test_window_start_does_not_import_tensorflow and
     # tests/rules/test_probe_evidence.py::test_the_cli_probes_with_data_and_tensorflow_stays_out...)
+
+
+def test_a_validation_sample_joins_the_data_sample_and_its_shared_rows_are_shown(qtbot, window, tmp_path):
+    rs = np.random.RandomState(125)
+    x = rs.normal(size=(300, 20)).astype("float32")
+    y = np.argmax(x @ rs.normal(size=(20, 3)), axis=1)
+    np.savez(tmp_path / "train.npz", x=x[:200], y=y[:200])
+    np.savez(tmp_path / "val.npz", x=x[:100], y=(y[:100] + 1) % 3)  # training rows, other labels
+    with qtbot.waitSignal(window.session.error_occurred, timeout=5_000) as refused:
+        assert not window.session.add_validation_sample([str(tmp_path / "val.npz")])
+    assert "training data first" in refused.args[0]
+    open_and_wait(qtbot, window, [FIXTURES / "runs" / "overfit_small_mlp" / "console_v1.txt"])
+    with qtbot.waitSignal(window.session.diagnosis_ready, timeout=30_000):
+        window.session.add_data_sample([str(tmp_path / "train.npz")])
+    assert "train.npz: 200 rows used" in window.probe_view.data_summary.text()
+    with qtbot.waitSignal(window.session.diagnosis_ready, timeout=30_000) as diagnosed:
+        assert window.session.add_validation_sample([str(tmp_path / "val.npz")])
+    assert window.session.data.validation is not None and window.session.data.path.endswith("train.npz")
+    assert "100 of them also training rows (100 labeled differently)" in window.probe_view.data_summary.text()
+    causes = {f.cause for case in diagnosed.args[0] for f in case.diagnosis.findings}
+    assert "label_error" in causes
+    window.set_language("zh_CN")
+    assert "验证样本：100 行" in window.probe_view.data_summary.text()
+    markdown = window.report()
+    assert markdown.data["validation"]["labels_differ"] == 100
+
+
+@pytest.mark.slow
+def test_the_probe_tab_lists_batchnorm_layers_with_their_moving_statistics(qtbot, window):
+    from tests.rules.test_probe_evidence import _probed
+
+    measured, _, _ = _probed("bn_moving_stats_conv2d")
+    window.probe_view.set_results({"model.keras": measured})
+    rows = window.probe_view.batchnorm_rows()
+    assert [name for name, *_ in rows] == ["batch_normalization", "batch_normalization_1"]
+    assert all(ratio < 0.25 for *_, ratio in rows)  # the sample's variance is far below the moving one
+    table = window.probe_view.bn_table
+    assert table.rowCount() == 2 and not table.isHidden() and table.item(0, 0).text() == "batch_normalization"
+    window.probe_view.set_results({})
+    assert window.probe_view.bn_table.isHidden()

@@ -211,7 +211,7 @@ class BatchnormTrainInferenceMismatch(CauseRule):
     explains = (SymptomWeight("eval_mismatch", 0.5), SymptomWeight("val_stuck_train_improves", 0.3))
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
-        yield from probed.measured(ctx, probed.batchnorm_gap)  # the probe's, if it ran (not capped)
+        yield from probed.measured(ctx, probed.batchnorm_gap, probed.batchnorm_stats)  # the probe's, if it ran (not capped)
         yield from capped(self._evidence(ctx), STATIC_CAP)
 
     def _evidence(self, ctx: Context) -> Iterator[Evidence]:

@@ -13,6 +13,7 @@ from typing import Iterator
 
 from app.core.diagnosis import Evidence, Fix
 from app.core.i18n import T
+from app.rules import probed
 from app.rules.base import CauseRule, Context, SymptomWeight, evidence
 
 # A frozen accuracy this far above 1/C is the share of one class, not a balanced guess
@@ -72,6 +73,7 @@ class ClassImbalance(CauseRule):
         return ctx.task.majority_share is not None
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
+        yield from probed.measured(ctx, probed.one_class_output)  # the probe's, if it ran
         task = ctx.task
         classes = task.classes
         balanced = 1.0 / classes if classes else task.chance

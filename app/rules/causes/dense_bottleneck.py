@@ -22,6 +22,8 @@ from app.core.diagnosis import Evidence, Fix
 from app.core.i18n import T
 from app.core.model import LayerSpec, ModelSpec
 from app.rules.base import CauseRule, Context, SymptomWeight, evidence
+from app.rules.data_evidence import validation_overlap
+from app.rules.probed import measured
 from app.rules.static import layer_where
 
 FLATTENING = {"Flatten", "Reshape"}
@@ -278,6 +280,7 @@ class DenseBottleneck(CauseRule):
         return ctx.model is not None and bool(ctx.model.layers)
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
+        yield from measured(ctx, validation_overlap)
         model = ctx.model
         if model is None or not model.layers:
             return

@@ -11,6 +11,8 @@ import numpy as np
 from app.core.diagnosis import Evidence, Fix
 from app.core.i18n import T
 from app.rules.base import CauseRule, Context, SymptomWeight, evidence
+from app.rules.data_evidence import LABELS_DIFFER_MIN_ROWS, labels_differ
+from app.rules.probed import measured
 
 # Validation accuracy far BELOW chance while training accuracy is high: the model learned a
 # consistent mapping that the validation labels contradict, which happens when the two label
@@ -74,10 +76,13 @@ class LabelError(CauseRule):
     )
 
     def decidable(self, ctx: Context) -> bool:
-        """Labels are never visible in a model or fit settings: symptoms stay capped, not scaled."""
-        return False
+        """Labels are never visible in a model or fit settings: symptoms stay capped, not scaled,
+        unless a training and a validation sample share rows whose labels can be compared."""
+        overlap = ctx.overlap
+        return overlap is not None and overlap.shared_labeled >= LABELS_DIFFER_MIN_ROWS
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
+        yield from measured(ctx, labels_differ)
         found = accuracy_below_chance(ctx)
         if found is None:
             return

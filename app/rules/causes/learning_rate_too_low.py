@@ -9,6 +9,7 @@ import numpy as np
 
 from app.core.diagnosis import Evidence, Fix
 from app.core.i18n import T
+from app.rules import probed
 from app.rules.base import CauseRule, Context, SymptomWeight, evidence
 from app.rules.causes.learning_rate_too_high import (
     DEFAULT_RATES, FLOAT32_SLACK, IN_RANGE_UNKNOWN_OPTIMIZER_WEIGHT, IN_RANGE_WEIGHT, OPTIMIZER_SETTLE, optimizer_code,
@@ -69,6 +70,7 @@ class LearningRateTooLow(CauseRule):
         return rate_known(ctx)
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
+        yield from probed.measured(ctx, probed.tiny_updates)  # the probe's, if it ran
         reading = rate_reading(ctx)
         if reading is None:
             return

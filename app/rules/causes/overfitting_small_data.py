@@ -17,6 +17,8 @@ from app.core.model import ModelSpec
 from app.rules.base import CauseRule, Context, SymptomWeight, evidence
 from app.rules.causes.batchnorm_train_inference_mismatch import fit_setting, setting_where
 from app.rules.causes.label_error import accuracy_below_chance
+from app.rules.data_evidence import validation_overlap
+from app.rules.probed import measured
 
 DROPOUT_LAYERS = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "AlphaDropout",
                   "GaussianDropout", "GaussianNoise", "ActivityRegularization"}
@@ -154,6 +156,7 @@ class OverfittingSmallData(CauseRule):
             and trainable_params(ctx.model) is not None
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
+        yield from measured(ctx, validation_overlap)
         model = ctx.model
         if model is None:
             return

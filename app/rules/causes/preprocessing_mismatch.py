@@ -9,6 +9,8 @@ from typing import Iterator
 from app.core.diagnosis import Evidence, Fix
 from app.core.i18n import T
 from app.rules.base import CauseRule, Context, SymptomWeight, evidence
+from app.rules.data_evidence import constant_inputs
+from app.rules.probed import measured
 
 # ``x // 255`` turns 0..254 into 0 and 255 into 1: the inputs are all but erased. A fact of
 # the code.
@@ -50,9 +52,11 @@ class PreprocessingMismatch(CauseRule):
         "最好放在模型内部（Rescaling 或 Normalization 层），这样保存的模型也带着它的预处理。",
     )
     when_not = T(
-        "Needs the training code (data preparation is not in a model file); silent when every "
-        "array given to fit, evaluate and predict is prepared the same way.",
-        "需要训练代码（数据预处理不在模型文件中）；当传给 fit、evaluate 和 predict 的数组都以相同方式处理时不报告。",
+        "Needs the training code (data preparation is not in a model file) or a data sample whose "
+        "features the preparation left constant; silent when every array given to fit, evaluate "
+        "and predict is prepared the same way.",
+        "需要训练代码（数据预处理不在模型文件中）或特征被预处理变成常量的数据样本；"
+        "当传给 fit、evaluate 和 predict 的数组都以相同方式处理时不报告。",
     )
     explains = (SymptomWeight("eval_mismatch", 0.4), SymptomWeight("stuck_chance_accuracy", 0.15),
                 SymptomWeight("val_stuck_train_improves", 0.15))
@@ -60,9 +64,10 @@ class PreprocessingMismatch(CauseRule):
                "提供训练代码（数据预处理的部分）即可确认。")
 
     def decidable(self, ctx: Context) -> bool:
-        return ctx.has_code
+        return ctx.has_code or ctx.inputs is not None
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
+        yield from measured(ctx, constant_inputs)
         for hint, code, text, weight in (
                 ("floor_divides_by_255", "floor_division", FLOOR_DIVISION, FLOOR_DIVISION_WEIGHT),
                 ("unscaled_eval_input", "unscaled_eval_input", UNSCALED_EVAL, UNSCALED_EVAL_WEIGHT),

@@ -22,6 +22,11 @@ MIN_GAP_UNLABELED = 0.25
 MIN_GAP_VALIDATION = 0.2
 MIN_GAP_NO_VALIDATION = 0.4
 
+PROBED = T(
+    "the saved model, run on the training data sample (the probe, inference mode), scores {metric} {evaluated} "
+    "while the last epoch's training {metric} was {trained} (epoch {epoch})",
+    "保存的模型在训练数据样本上（探测，推理模式）的 {metric} 为 {evaluated}，而最后一轮（第 {epoch} 轮）训练时的 {metric} 为 {trained}",
+)
 DETAIL = T(
     "evaluate() gives {metric} {evaluated} while the last epoch's training {metric} was "
     "{trained} (epoch {epoch}){label}",
@@ -88,3 +93,24 @@ class EvalMismatch(SymptomDetector):
                     source=evaluation.source,
                 )
                 return
+        yield from self._probed(ctx)
+
+    def _probed(self, ctx: Context) -> Iterator[Symptom]:
+        """The probe's accuracy on the data sample (documented as training data) is an
+        evaluate() on the training data: the labeled gap applies, below training only."""
+        value = (ctx.probe or {}).get("accuracy_inference")
+        series = ctx.series("accuracy")
+        if not isinstance(value, (int, float)) or series is None:
+            return
+        finite = np.flatnonzero(np.isfinite(series.y))
+        if finite.size == 0:
+            return
+        index = int(finite[-1])
+        trained = float(series.y[index])
+        if trained - value < MIN_GAP_TRAIN:
+            return
+        epoch = int(series.x[index])
+        yield Symptom(id=self.id, run=ctx.run.name, metric="accuracy", start=epoch, end=epoch,
+                      strength=min(1.0, (trained - value) / 0.4), detail=PROBED,
+                      params={"metric": "accuracy", "evaluated": round(float(value), 4), "trained": round(trained, 4),
+                              "epoch": epoch, "gap": round(trained - value, 4), "basis": "probe"})
