@@ -94,6 +94,7 @@ def main() -> int:
         x = rng.random((256, *SHAPES[name]), dtype=np.float32)
         y = rng.integers(0, CLASSES[name], 256)
         sample = DataSample("random", "npz", x, y, len(x))
+        os.environ["TRAINDOC_CACHE"] = tempfile.mkdtemp(prefix="bench-probe-cache-")  # measured, not cached
         start = time.perf_counter()
         measured = run_probe(path, sample)
         ours = time.perf_counter() - start
@@ -108,6 +109,8 @@ def main() -> int:
         print(f"{name}: {params:,} parameters, {layers} weight layers: probe {ours:.1f} s "
               f"(in the worker {measured.get('seconds')} s, {measured.get('rows')} rows); baseline load_model + evaluate {base:.1f} s; "
               f"ratio {ours / base:.2f}")
+        trial = measured.get("learn_trial") or {}
+        print(f"    learn trial: {trial.get('steps', '-')} steps; skipped: {'; '.join(measured.get('skipped') or []) or 'nothing'}")
     return 0
 
 

@@ -392,9 +392,15 @@ def probe_files(paths: list[str], sample: Any, progress: Progress = NO_PROGRESS,
         progress.report(index / max(1, len(paths)), os.path.basename(path))
         try:
             done.results[path] = run_probe(path, sample, progress, budget=budget)
-        except Refused as error:
-            done.messages.append(f"{path}: not probed, its config holds objects TrainDoc does not rebuild: "
-                                 + "; ".join(error.reasons[:3]))
+        except Refused as error:  # not rebuilt, so nothing of it runs: its saved arrays are still read as data
+            done.messages.append(f"{path}: probed from its saved weights only, its config holds objects TrainDoc "
+                                 "does not rebuild: " + "; ".join(error.reasons[:3]))
+            try:
+                done.results[path] = run_worker({"op": "saved_weights", "source": path, "reasons": error.reasons},
+                                                progress)
+            except (ProbeError, InputError) as failure:
+                text = failure.message() if isinstance(failure, InputError) else str(failure)
+                done.messages.append(f"{path}: its saved weights could not be read ({text})")
         except SampleMismatch as error:
             done.messages.append(f"{getattr(sample, 'path', 'the sample')}: does not fit {path}: {error} "
                                  "(diagnosed without the probe)")

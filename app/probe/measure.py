@@ -48,6 +48,7 @@ SATURATING = {"sigmoid": (0.01, 0.99), "tanh": (-0.99, 0.99)}
 INPUT_VALUES = 4_000_000
 BATCH_VALUES = 600_000
 MIN_ROWS = 8
+SYNTHETIC_ROWS = 128  # standard-normal rows measured without a data sample
 LEARN_START_STEPS = 8  # a learn trial needs at least this many gradient steps' time left to start
 LEARN_ROWS = 32
 LEARN_STEPS = 300
@@ -66,11 +67,24 @@ def probe(source_path: str, config: dict[str, Any], x: np.ndarray | None, y: np.
     from app.probe.rebuild import rebuilt_model
 
     model, rebuilt = rebuilt_model(source_path, config, progress)
-    if x is None and not images:  # the model alone: its weights
-        return {"rows": 0, "notes": list(rebuilt.notes), "skipped": ["activations, loss, gradients: no data sample"],
-                "layers_reinitialized": [name for name, _ in rebuilt.layers_reinitialized],
-                "layers_nonfinite": list(rebuilt.layers_nonfinite), "weights": _weight_stats(model),
-                "seconds": round(time.monotonic() - start, 2)}
+    if x is None and not images:  # the model alone: its weights, and its units on synthetic inputs
+        out = {"rows": 0, "notes": list(rebuilt.notes), "skipped": ["loss, gradients, outputs: no data sample"],
+               "layers_reinitialized": [name for name, _ in rebuilt.layers_reinitialized],
+               "layers_nonfinite": list(rebuilt.layers_nonfinite), "weights": _weight_stats(model)}
+        synthetic = _synthetic_inputs(model)
+        if out["layers_reinitialized"] or out["layers_nonfinite"]:
+            out["skipped"].append("activations: some layers' saved weights were not used (NaN/inf, or shapes that "
+                                  "do not fit), so the model measured would not be the saved one")
+        elif synthetic is None:
+            out["skipped"].append("activations: the model's input shape is not fixed (no synthetic inputs)")
+        else:
+            progress.report(0.8, "measuring activations on synthetic inputs")
+            batch = max(1, min(BATCH, BATCH_VALUES // max(1, int(np.prod(synthetic.shape[1:])))))
+            found = _activations(model, synthetic, batch, start + budget)
+            out.update(inputs="synthetic", rows=found.pop("rows_measured"), relu_layers=found["relu_layers"],
+                       saturated_layers=found["saturated_layers"])
+        out["seconds"] = round(time.monotonic() - start, 2)
+        return out
     if images:
         progress.report(0.78, f"decoding {len(images)} images")
         x = _decode_images(model, images)
@@ -125,6 +139,78 @@ def probe(source_path: str, config: dict[str, Any], x: np.ndarray | None, y: np.
     out["seconds"] = round(time.monotonic() - start, 2)
     progress.report(1.0, "probe done")
     return out
+
+
+def _synthetic_inputs(model: Any) -> np.ndarray | None:
+    """Standard-normal rows of the model's input shape (SYNTHETIC_ROWS, fewer for big inputs;
+    seeded): what the checks that need no labels run on without a data sample. None when the
+    model has several inputs or a dimension that is not fixed."""
+    inputs = getattr(model, "inputs", None) or []
+    if len(inputs) != 1:
+        return None
+    shape = tuple(inputs[0].shape[1:])
+    if not shape or any(d is None for d in shape):
+        return None
+    per_row = max(1, int(np.prod(shape)))
+    rows = max(MIN_ROWS, min(SYNTHETIC_ROWS, INPUT_VALUES // per_row))
+    return np.random.default_rng(0).standard_normal((rows, *shape)).astype(np.float32)
+
+
+MAX_SAVED_ARRAYS = 100_000  # arrays looked at in a model file read without a model
+
+
+def saved_weights(source_path: str, reasons: list[str]) -> dict[str, Any]:
+    """What a model that is not rebuilt (a Lambda or custom layer: ``reasons``) still shows:
+    its saved arrays read as data (h5py, the file checked to hold only its own data), per
+    layer group the RMS and largest magnitude of its largest array, and the layers holding
+    NaN/inf. Nothing of the model runs."""
+    import h5py
+
+    from app.io.hdf5_data_only import check_data_only
+    from app.io.readers import h5_file
+    from app.probe.rebuild import _open_keras_archive, _source_kind
+
+    start = time.monotonic()
+    groups: dict[str, list[Any]] = {}
+
+    def visit(root: Any, layer_of) -> None:
+        def item(name: str, node: Any) -> None:
+            if isinstance(node, h5py.Dataset) and len(groups) < MAX_SAVED_ARRAYS and node.dtype.kind == "f":
+                groups.setdefault(layer_of(name), []).append(node)
+        root.visititems(item)
+
+    def stats() -> None:
+        for layer, arrays in groups.items():
+            values = [np.asarray(array[()], dtype=np.float64) for array in arrays]
+            largest = max(values, key=lambda v: v.size)
+            finite = largest[np.isfinite(largest)]
+            found["weights"].append({"layer": layer, "weight_rms": number(float(np.sqrt(np.mean(finite * finite))))
+                                     if finite.size else number(float("nan")),
+                                     "max_abs": number(float(np.max(np.abs(finite)))) if finite.size else 0.0,
+                                     "trainable": None})
+            if any(not np.all(np.isfinite(v)) for v in values):
+                found["layers_nonfinite"].append(layer)
+
+    found: dict[str, Any] = {"rows": 0, "inputs": "none", "weights": [], "layers_nonfinite": [], "notes": [],
+                             "refused": list(reasons),
+                             "skipped": ["everything that runs the model: its config holds objects TrainDoc does not "
+                                         "rebuild (" + "; ".join(reasons[:3]) + "); its saved weights are read as data"]}
+    if _source_kind(source_path) == "keras":
+        with _open_keras_archive(source_path) as (_config, weights):
+            if weights is not None:  # layers/<name>/vars/<i>, nested models under layers/<model>/layers/...
+                visit(weights, lambda name: name.rsplit("/vars/", 1)[0].replace("layers/", ""))
+                stats()
+    else:
+        with h5py.File(source_path, "r") as root:
+            check_data_only(root, source_path, h5_file._EXPECTED)
+            group = root.get("model_weights")
+            if isinstance(group, h5py.Group):
+                visit(group, lambda name: name.split("/", 1)[0])
+                stats()
+    if not groups:
+        found["notes"].append("the file holds no weight arrays")
+    found["seconds"] = round(time.monotonic() - start, 2)
+    return found
 
 
 class ProbeInputError(Exception):
@@ -310,7 +396,7 @@ def _losses(model: Any, x: np.ndarray, y: np.ndarray, batch: int, deadline: floa
 
 
 def _output_facts(outputs: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """What the inference-mode outputs say: the output units, the share of the most predicted
+    """What the inference-mode outputs say: the output units, their RMS, the share of the most predicted
     class, the accuracy against the labels (one unit: a threshold at 0.5 for outputs in [0, 1],
     else at 0), and for probability rows (softmax) the mean entropy over ln(units)."""
     table = outputs.reshape(outputs.shape[0], -1)
@@ -319,6 +405,7 @@ def _output_facts(outputs: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     found: dict[str, Any] = {"output_units": int(units), "chance_loss": round(math.log(max(2, units)), 4)}
     if not np.all(np.isfinite(table)):
         return found
+    found["output_rms"] = number(float(np.sqrt(np.mean(table * table))))  # the logits' scale for a linear output
     if units == 1:
         inside = table.min() >= 0 and table.max() <= 1
         predicted = (table[:, 0] > (0.5 if inside else 0.0)).astype(np.int64)

@@ -89,6 +89,8 @@ def handle(request: Any, channel: TextIO) -> dict[str, Any]:
         return _rebuild_many(request, _ProtocolProgress(channel))
     if op == "probe":
         return _probe(request, _ProtocolProgress(channel))
+    if op == "saved_weights":
+        return _saved_weights(request)
     return _internal(f"unknown op {op!r}")
 
 
@@ -179,6 +181,19 @@ def _probe(request: dict[str, Any], progress: Any) -> dict[str, Any]:
     except measure.ProbeInputError as error:
         return {"error": {"kind": "mismatch", "message": str(error), "reasons": []}}
     return {"result": result}
+
+
+def _saved_weights(request: dict[str, Any]) -> dict[str, Any]:
+    """The saved arrays of a model that is not rebuilt (``source``, ``reasons``), read as data."""
+    from app.core.errors import InputError
+    from app.probe import measure
+
+    try:
+        return {"result": measure.saved_weights(request["source"], list(request.get("reasons") or []))}
+    except KeyError as error:
+        return _internal(f"bad request: {error}")
+    except InputError as error:
+        return {"error": {"kind": "input", "message": error.message(), "reasons": [], "input": error.to_dict()}}
 
 
 def main() -> int:

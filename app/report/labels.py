@@ -116,7 +116,8 @@ L: dict[str, Text] = {
                            "{start} → {end} in {steps} steps.",
                            "模型的全新副本无法学会样本的 {rows} 行（Adam(1e-3)）：损失在 {steps} 步内 {start} → {end}。"),
     "probe_outputs": T("Outputs on the sample (inference mode): accuracy {accuracy}, the most predicted class takes "
-                       "{share}% of the rows{entropy}.", "样本上的输出（推理模式）：准确率 {accuracy}，预测最多的类别占 {share}% 的行{entropy}。"),
+                       "{share}% of the rows{entropy}, output RMS {rms}.",
+                       "样本上的输出（推理模式）：准确率 {accuracy}，预测最多的类别占 {share}% 的行{entropy}，输出 RMS 为 {rms}。"),
     "probe_chance": T(" (a crossentropy of the uniform guess: ln {classes} = {chance})", "（均匀猜测的交叉熵：ln {classes} = {chance}）"),
     "probe_entropy": T(", entropy {entropy} of the uniform guess's", "，熵为均匀猜测的 {entropy}"),
     "dead_units": T("dead units", "死亡单元"),

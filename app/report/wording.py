@@ -12,6 +12,7 @@ from typing import Any
 
 from app.core.diagnosis import Evidence, Finding, Fix, Symptom
 from app.core.i18n import format_number
+from app.core.serialize import from_number
 from app.report.content import CaseReport, ModelSummary, Report, RunSummary, display_path
 from app.report.labels import SETTING_NAMES, L, label
 
@@ -211,6 +212,6 @@ def probe_line(case: Any, lang: str) -> str:
         accuracy = probe.get("accuracy_inference")
         line += (" " if line.endswith(".") else ". ") + label(
             "probe_outputs", lang, accuracy=f"{accuracy:.4g}" if isinstance(accuracy, (int, float)) else "–",
-            share=f"{100 * probe['predicted_share']:.1f}",
+            share=f"{100 * probe['predicted_share']:.1f}", rms=f"{from_number(probe.get('output_rms')):.3g}",
             entropy=label("probe_entropy", lang, entropy=f"{entropy:.2f}") if isinstance(entropy, (int, float)) else "")
     return line

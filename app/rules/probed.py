@@ -29,6 +29,9 @@ from app.rules.base import Context, evidence
 DEAD_SHARE = 0.5  # a ReLU layer with half its units never firing on the sample
 ALIVE_SHARE = 0.1  # every ReLU layer with at most this share silent: no dead units
 DEAD_WEIGHT, ALIVE_WEIGHT = 0.8, -0.6
+# Without a data sample the units are measured on standard-normal inputs of the model's input
+# shape: the real data may sit elsewhere (0-255 pixels, one-hot words), so half the weight.
+SYNTHETIC_FACTOR = 0.5
 VANISHED_RATIO = 1e-4  # first weight layer's gradient RMS / the last one's
 FLOWING_RATIO = 1e-2
 VANISHED_WEIGHT, FLOWING_WEIGHT = 0.8, -0.5
@@ -95,6 +98,12 @@ NONFINITE_WEIGHTS = T(
     "{layers} 保存的权重含有 NaN 或 inf：训练已发散，文件保留了损坏的权重",
 )
 
+SYNTHETIC_DEAD = T("on synthetic inputs (standard normal, the model's input shape; no data sample), {dead} of the "
+                   "{units} units of `{layer}` never activate ({share}%)",
+                   "在合成输入上（标准正态分布，模型的输入形状；没有数据样本），`{layer}` 的 {units} 个单元中有 {dead} 个从不激活（{share}%）")
+SYNTHETIC_ALIVE = T("on synthetic inputs (standard normal; no data sample), every ReLU layer has units that activate "
+                    "(at most {share}% silent, in `{layer}`)",
+                    "在合成输入上（标准正态分布；没有数据样本），每个 ReLU 层都有单元被激活（最多 {share}% 不激活，在 `{layer}`）")
 DEAD = T("on the data sample, {dead} of the {units} units of `{layer}` never activate ({share}%): they "
          "output 0 for every row and get no gradient",
          "在数据样本上，`{layer}` 的 {units} 个单元中有 {dead} 个从不激活（{share}%）：对每一行都输出 0，得不到梯度")
@@ -148,10 +157,14 @@ def dead_units(ctx: Context) -> Evidence | None:
     share = float(worst.get("dead_share", 0.0))
     params = {"layer": worst.get("layer", "?"), "dead": worst.get("dead", 0), "units": worst.get("units", 0),
               "share": round(100 * share, 1)}
+    synthetic = (ctx.probe or {}).get("inputs") == "synthetic"
+    factor = SYNTHETIC_FACTOR if synthetic else 1.0
     if share >= DEAD_SHARE:
-        return evidence("measured", "dead_units_measured", DEAD, DEAD_WEIGHT, where=_where(), **params)
+        return evidence("measured", "dead_units_measured", SYNTHETIC_DEAD if synthetic else DEAD, DEAD_WEIGHT * factor,
+                        where=_where(), **params)
     if share <= ALIVE_SHARE:
-        return evidence("measured", "units_alive_measured", ALIVE, ALIVE_WEIGHT, where=_where(), **params)
+        return evidence("measured", "units_alive_measured", SYNTHETIC_ALIVE if synthetic else ALIVE,
+                        ALIVE_WEIGHT * factor, where=_where(), **params)
     return None
 
 

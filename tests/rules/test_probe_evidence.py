@@ -268,8 +268,9 @@ def test_the_model_alone_gets_its_weights_probed():
     (case,) = diagnose_all([], loaded.models, probes={str(model_path): measured})
     finding = next(f for f in case.diagnosis.findings if f.cause == "exploding_gradients")
     assert "weights_nonfinite_measured" in _measured_codes(finding)
+    assert any(item.startswith("activations: some layers' saved weights were not used") for item in measured["skipped"])
     healthy = run_probe(RUNS / "healthy_mlp" / "model.keras", None)
-    assert healthy["layers_nonfinite"] == [] and len(healthy["weights"]) == 3
+    assert healthy["layers_nonfinite"] == [] and len(healthy["weights"]) == 3 and healthy["inputs"] == "synthetic"
 
 
 def test_cli_probe_flag_without_data_probes_the_weights():

@@ -109,3 +109,33 @@ def test_the_budget_is_held_inside_a_measurement():
     assert any(item.startswith("activations: measured on 64 of 256 rows") for item in measured["skipped"])
     assert any(item.startswith("loss: the time budget was used up") for item in measured["skipped"])
     assert "gradients" not in measured and "learn_trial" not in measured
+
+
+def test_without_a_sample_the_units_are_measured_on_synthetic_inputs():
+    from app.probe import probe_files
+
+    paths = [str(RUNS / run / "model.keras") for run in ("dead_relu_conv1d", "healthy_mlp")]
+    done = probe_files(paths, None)
+    dead, healthy = (done.results[path] for path in paths)
+    assert dead["inputs"] == healthy["inputs"] == "synthetic" and dead["rows"] == 128
+    assert [layer["dead_share"] for layer in dead["relu_layers"]] == [1.0, 1.0]
+    assert max(layer["dead_share"] for layer in healthy["relu_layers"]) <= 0.1
+    loaded = load_path(RUNS / "dead_relu_conv1d" / "console_v1.txt")
+    loaded.extend(load_path(paths[0]))
+    (item,) = diagnose_all(loaded.runs, loaded.models, probes={paths[0]: dead})
+    evidence = _measured_codes(_finding(item.diagnosis, "dead_relu"))["dead_units_measured"]
+    assert evidence.weight == pytest.approx(0.4) and "synthetic inputs" in evidence.describe("en")
+
+
+def test_a_model_that_is_not_rebuilt_is_probed_from_its_saved_weights():
+    from app.probe import probe_files
+
+    for name in ("model.keras", "model.h5"):  # seed 000's model: a Lambda layer, never rebuilt
+        path = str(RUNS / "seed000_mse_sigmoid" / name)
+        done = probe_files([path], None)
+        measured = done.results[path]
+        assert "saved weights only" in done.messages[0] and "Lambda" in done.messages[0]
+        assert any("Lambda" in reason for reason in measured["refused"])
+        layers = {item["layer"]: item for item in measured["weights"]}
+        assert {"conv1d", "dense", "dense_2"} <= set(layers) and layers["conv1d"]["weight_rms"] > 0
+        assert measured["layers_nonfinite"] == [] and "relu_layers" not in measured
