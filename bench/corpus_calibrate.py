@@ -61,6 +61,7 @@ KNOBS = (
     Knob("loss_collapse_zero", "app.rules.symptoms.loss_collapse_zero", "LOW_LOSS", (0.01, 0.02, 0.05, 0.1, 0.2)),
     Knob("val_stuck_train_improves", "app.rules.symptoms.val_stuck_train_improves", "MIN_ACCURACY_GAIN",
          (0.05, 0.1, 0.15, 0.2)),
+    Knob("loss_diverges", "app.rules.symptoms.loss_diverges", "MIN_RISING_SHARE", (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)),
     # second constants of a detector: their own rows, counted once in "all of these"
     Knob("oscillation", "app.rules.symptoms.oscillation", "MIN_ACCURACY_SWING",
          (0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 SYMPTOMS: tuple[str, ...] = (
     "nan_loss",
     "loss_spike",
+    "loss_diverges",
     "stuck_chance_accuracy",
     "val_stuck_train_improves",
     "eval_mismatch",

@@ -529,6 +529,56 @@ def apply_remove_input_activation(config: dict, training: dict, params: dict) ->
     return changes
 
 
+NOISE_LAYERS = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
+                "GaussianNoise", "AlphaDropout")
+
+
+def _noise_at_output(model: dict) -> list[str]:
+    """The Dropout/noise layers at the end of the model: the last ones of a Sequential list, or
+    those the outputs of a functional model come from (and the ones feeding them)."""
+    layers = model.get("layers", [])
+    by_name = {d.layer_name(item): item for item in layers}
+    if d.is_functional(model):
+        pending = [out[0] for out in d._histories(model.get("output_layers"))]
+    else:
+        pending = [d.layer_name(layers[-1])] if layers else []
+    found: list[str] = []
+    while pending:
+        name = pending.pop()
+        layer = by_name.get(name)
+        if layer is None or layer.get("class_name") not in NOISE_LAYERS or name in found:
+            continue
+        found.append(name)
+        if d.is_functional(model):
+            pending.extend(d.inbound_names(layer))
+        else:
+            index = layers.index(layer)
+            if index:
+                pending.append(d.layer_name(layers[index - 1]))
+    return found
+
+
+def apply_remove_noise_after_output(config: dict, training: dict, params: dict) -> list[Change]:
+    """Remove the Dropout/noise layers that come after the model's output activation."""
+    model = _model(config)
+    names = _names(params, "layer") or _noise_at_output(model)
+    if not names:
+        raise NotApplicable(T("no Dropout or noise layer comes after the output", "输出之后没有 Dropout 或噪声层"))
+    changes: list[Change] = []
+    for name in names:
+        layer = next((item for item in model.get("layers", []) if d.layer_name(item) == name), None)
+        if layer is None or layer.get("class_name") not in NOISE_LAYERS:
+            raise NotApplicable(T("`{layer}` is not a Dropout or noise layer of the model", "`{layer}` 不是模型中的 Dropout 或噪声层"),
+                                layer=name)
+        d.remove_layer(model, name)
+        changes.append(Change("remove_noise_after_output", "model", f"layers[{name}]",
+                              {"class_name": layer["class_name"], "name": name}, None,
+                              T("`{layer}` ({kind} after the output activation) removed",
+                                "去掉 `{layer}`（位于输出激活之后的 {kind}）"),
+                              {"layer": name, "kind": layer["class_name"]}, "remove", name))
+    return changes
+
+
 def _normalization_layer(kind: str, name: str, params: dict, like: dict) -> dict:
     axis = params.get("axis", -1)
     if kind == "Normalization":
@@ -990,6 +1040,9 @@ UNITS: list[PatchUnit] = [
     # model edits; structural ones first so later edits see the final graph
     _unit("remove_input_activation", "model", T("Remove the activation applied to the input", "去掉作用在输入上的激活函数"),
           {"layers": None}, apply_remove_input_activation),
+    _unit("remove_noise_after_output", "model",
+          T("Remove the Dropout after the output activation", "去掉输出激活之后的 Dropout"),
+          {"layer": None}, apply_remove_noise_after_output),
     _unit("replace_flatten_with_gap", "model",
           T("Replace Flatten → Dense with global average pooling", "用全局平均池化代替 Flatten → Dense"),
           {"flatten": None, "dense": None, "pooling": None}, apply_replace_flatten_with_gap),
@@ -1059,6 +1112,10 @@ UNITS: list[PatchUnit] = [
                    "(or move it into the model as Rescaling/Normalization layers)",
                    "数据预处理写在训练代码里，不在模型文件中：请在代码中修改"
                    "（或把它作为 Rescaling/Normalization 层放进模型）")),
+    _unit("clean_nonfinite_data", "training", T("Drop or impute the rows with NaN/inf", "删除或填补含 NaN/inf 的行"),
+          {}, None,
+          manual=T("the NaN/inf values are in the data, outside the model file: clean the arrays before fit()",
+                   "NaN/inf 值在数据中，不在模型文件里：请在 fit() 之前清理数组")),
     _unit("guard_custom_loss", "compile",
           T("Use the built-in loss, or clip before the log", "改用内置损失函数，或在取对数前裁剪"), {}, None,
           manual=T("a hand-written loss is code, not config: replace it in the training code",

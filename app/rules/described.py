@@ -23,7 +23,7 @@ DESCRIBED_STRENGTH = 0.5
 DESCRIBED = T("the text says: \u201c{sentence}\u201d", "文中写道：\u201c{sentence}\u201d")
 
 _FAMILY = {"stuck_chance_accuracy": "accuracy", "val_stuck_train_improves": "accuracy",
-           "eval_mismatch": None, "nan_loss": "loss", "loss_spike": "loss", "plateau_no_learning": "loss",
+           "eval_mismatch": None, "nan_loss": "loss", "loss_spike": "loss", "loss_diverges": "loss", "plateau_no_learning": "loss",
            "loss_collapse_zero": "loss", "overfitting": "val_loss", "oscillation": "loss",
            "slow_convergence": "loss"}
 

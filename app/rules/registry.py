@@ -16,6 +16,7 @@ from app.rules.base import CauseRule, SymptomDetector
 SYMPTOM_DETECTORS: tuple[str, ...] = (
     "app.rules.symptoms.nan_loss:NanLoss",
     "app.rules.symptoms.loss_spike:LossSpike",
+    "app.rules.symptoms.loss_diverges:LossDiverges",
     "app.rules.symptoms.stuck_chance_accuracy:StuckChanceAccuracy",
     "app.rules.symptoms.val_stuck_train_improves:ValStuckTrainImproves",
     "app.rules.symptoms.eval_mismatch:EvalMismatch",

@@ -216,3 +216,23 @@ def test_early_stopping_in_the_code_counts_as_regularization():
     (item,) = diagnose_all(loaded.runs, loaded.models)
     ctx = Context(run=loaded.runs[0], model=item.case.model)
     assert "EarlyStopping" in code_callbacks(ctx) and "EarlyStopping" in regularizers(ctx)
+
+
+# ------------------------------------------------------------------ divergence
+
+def test_a_loss_that_rises_every_epoch_from_the_start_diverges_and_is_not_healthy():
+    # fixeme: MSE 451 -> 1.8e9 in 13 epochs (x3.5 each); Cross Validated 594738: x140 per step
+    for case, factor in (("page-fixeme-com-why-is-my-loss-function-increasing-with-each-epoch", "4.07e+06"),
+                         ("page-stats-stackexchange-com-594738", "2.22e+19")):
+        found = symptoms(case)
+        assert "healthy" not in found, case
+        diverges = found["loss_diverges"]
+        assert diverges.params["rising_pct"] == 100 and diverges.params["factor"] == factor
+        assert "training diverges" in diverges.describe("en") and "训练发散" in diverges.describe("zh_CN")
+
+
+def test_spikes_and_a_noisy_rise_are_no_divergence():
+    # each ends twice its minimum with the minimum early, but rises in half the steps at most
+    for case in ("gh-keras-team-keras-7603", "gh-lc222-char-cnn-text-classification-tensorflow-3",
+                 "gh-wy1iu-sphereface-103", "gh-keras-team-keras-8680", "kerasio-pretrained-word-embeddings"):
+        assert "loss_diverges" not in symptoms(case), case

@@ -151,6 +151,15 @@ APPLICATIONS: dict[str, tuple[int, int, int, int, int, int, str]] = {
     "DenseNet201": (18321984, 18092928, 20242984, 20013928, 1920, 224, "floor"),
     "EfficientNetB0": (4049571, 4007548, 5330571, 5288548, 1280, 224, "ceil"),
 }
+# BatchNormalization layers inside each application (counted with keras.applications(weights=None)
+# in Keras 3): the code reader does not list an application's layers, so the rules that look
+# for BatchNormalization take the count from here.
+APPLICATION_BATCHNORM: dict[str, int] = {
+    "VGG16": 0, "VGG19": 0, "ResNet50": 53, "ResNet101": 104, "ResNet152": 155, "ResNet50V2": 49,
+    "ResNet101V2": 100, "ResNet152V2": 151, "MobileNet": 27, "MobileNetV2": 52, "InceptionV3": 94,
+    "InceptionResNetV2": 204, "Xception": 40, "DenseNet121": 121, "DenseNet169": 169, "DenseNet201": 201,
+    "EfficientNetB0": 49,
+}
 # Modules whose names mean Keras (import aliases are resolved to these paths).
 _BARE_MODULES = {"keras": "keras", "tf": "tf", "tensorflow": "tf", "layers": "keras.layers",
                  "models": "keras.models", "optimizers": "keras.optimizers", "losses": "keras.losses",

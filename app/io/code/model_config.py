@@ -157,8 +157,19 @@ def _application_spec(spec: ModelSpec, model: ModelObj) -> None:
         if isinstance(app.get("classes"), int):
             layer.units = app["classes"]
     layer.notes.append(f"keras.applications.{app.get('name')}: parameters from TrainDoc's table, layers not listed")
+    _mark_application(layer, app.get("name"))
     spec.layers = [layer]
     spec.output_names = [model.name]
+
+
+def _mark_application(layer: LayerSpec, name: object) -> None:
+    """Which keras.applications model ``layer`` stands for, and how many BatchNormalization
+    layers it holds (its layers are not listed)."""
+    from app.io.code.keras_names import APPLICATION_BATCHNORM
+
+    layer.config["application"] = str(name)
+    if name in APPLICATION_BATCHNORM:
+        layer.config["batchnorm_layers"] = APPLICATION_BATCHNORM[str(name)]
 
 
 def _attach_origins(interpreter: _Interpreter, builder: _ConfigBuilder, spec: ModelSpec) -> None:
@@ -176,6 +187,7 @@ def _attach_origins(interpreter: _Interpreter, builder: _ConfigBuilder, spec: Mo
             layer.notes.append(f"keras.applications.{app.app.get('name')} (include_top={app.app.get('include_top')}, "
                                f"weights={app.app.get('weights')!r}): parameters from TrainDoc's table, "
                                "its layers are not listed")
+            _mark_application(layer, app.app.get("name"))
         if origin is None:
             continue
         layer.source = interpreter.source(origin.line, getattr(origin, "snippet", "") or None)

@@ -124,7 +124,15 @@ def batch_size(ctx: Context) -> tuple[int | None, Source | None]:
 
 
 def batchnorm_layers(model: ModelSpec) -> list[LayerSpec]:
-    return [layer for layer in model.all_layers() if layer.class_name in BATCHNORM_LAYERS]
+    """The BatchNormalization layers, and the keras.applications models read from code (whose
+    layers are not listed) that hold some: such a layer stands for its BN layers."""
+    return [layer for layer in model.all_layers() if layer.class_name in BATCHNORM_LAYERS
+            or (layer.config.get("batchnorm_layers") or 0) > 0]
+
+
+def batchnorm_count(layers: list[LayerSpec]) -> int:
+    """How many BatchNormalization layers ``layers`` are (an application counts all of its own)."""
+    return sum(int(layer.config.get("batchnorm_layers") or 1) for layer in layers)
 
 
 def active_batchnorm(model: ModelSpec) -> list[LayerSpec]:
@@ -233,7 +241,7 @@ class BatchnormTrainInferenceMismatch(CauseRule):
         momentum = momentum_of(plain)
         window = int(round(1.0 / (1.0 - momentum))) if momentum < 1 else 0
         yield evidence("static", "batchnorm_present", BN_PRESENT, BATCHNORM_PRESENT_WEIGHT,
-                       where=layer_where(plain[0]), count=len(plain), layers=name_list(plain),
+                       where=layer_where(plain[0]), count=batchnorm_count(plain), layers=name_list(plain),
                        momentum=momentum)
         steps, total = training_steps(ctx)
         steps_source = fit_setting(ctx, "steps_per_epoch")[1]

@@ -264,7 +264,7 @@ class ExplodingGradients(CauseRule):
         "initializers, and weakened when the optimizer clips gradients.",
         "对于较浅或带归一化层、没有循环层且初始化尺度适中的模型不报告；优化器已裁剪梯度时证据减弱。",
     )
-    explains = (SymptomWeight("nan_loss", 0.4), SymptomWeight("loss_spike", 0.35))
+    explains = (SymptomWeight("nan_loss", 0.4), SymptomWeight("loss_spike", 0.35), SymptomWeight("loss_diverges", 0.3))
 
     def evaluate(self, ctx: Context) -> Iterator[Evidence]:
         yield from probed.measured(ctx, probed.exploding, probed.nonfinite_weights)  # the probe's, if it ran

@@ -32,6 +32,18 @@ ONE_UNIT_SOFTMAX = T(
 )
 # A softmax over one unit is the constant 1: nothing the weights do reaches the loss.
 ONE_UNIT_SOFTMAX_WEIGHT = 0.9
+# A Dropout (or noise) layer after the softmax/sigmoid: in training it zeroes some of the
+# probabilities and scales the rest by 1 / (1 - rate), so the loss is computed on values that
+# are no probabilities (a dropped true class costs -log(1e-7) = 16). A fact of the model.
+NOISE_AFTER_OUTPUT = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
+                      "GaussianNoise", "AlphaDropout")
+NOISE_AFTER_OUTPUT_WEIGHT = 0.75
+NOISE_AFTER = T(
+    "`{layer}` ({noise}) comes after the {activation} output: in training it zeroes some of the probabilities and "
+    "scales the others, so {loss} is computed on values that are no probabilities",
+    "`{layer}`（{noise}）位于 {activation} 输出之后：训练时它把部分概率置零并放大其余的值，"
+    "因此 {loss} 计算在并非概率的数值上",
+)
 FITS = T(
     "the output activation {activation} fits {loss} (from_logits={from_logits})",
     "输出激活 {activation} 与 {loss}（from_logits={from_logits}）相匹配",
@@ -90,6 +102,11 @@ class FinalActivationMismatch(CauseRule):
         if previous is not None:
             yield previous
             return
+        noise = _noise_after_output(model)
+        if noise is not None and activation in PROBABILITY:
+            yield evidence("static", "noise_after_output", NOISE_AFTER, NOISE_AFTER_OUTPUT_WEIGHT, where=layer_where(noise),
+                           layer=noise.name, noise=noise.class_name, activation=activation, loss=loss.name)
+            return
         yield evidence("static", "activation_fits_loss", FITS, -0.8, where=layer_where(layer), **params)
 
     def _activation_before_softmax(self, ctx: Context) -> Evidence | None:
@@ -111,6 +128,14 @@ class FinalActivationMismatch(CauseRule):
 
     def fixes(self, ctx: Context) -> list[Fix]:
         model = ctx.model
+        noise = _noise_after_output(model) if model is not None else None
+        if noise is not None:
+            return [Fix("remove_noise_after_output",
+                        T("Remove {layer} after the output activation", "去掉输出激活之后的 {layer}"),
+                        "safe", {"layer": noise.name},
+                        f"# remove the {noise.class_name} after the output; dropout belongs before the last Dense:\n"
+                        "x = layers.Dropout(0.2)(x)\n"
+                        "outputs = layers.Dense(num_classes, activation=\"softmax\")(x)")]
         units = model.output_units if model else None
         activation = "sigmoid" if units == 1 or (model and model.loss and model.loss.name.startswith("binary")) else "softmax"
         layer = model.output_layer if model else None
@@ -130,3 +155,13 @@ class FinalActivationMismatch(CauseRule):
 
 def _loss_class(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_")).replace("Crossentropy", "Crossentropy")
+
+
+def _noise_after_output(model) -> object | None:
+    """The Dropout/noise layer between the output activation and the model's output, if any."""
+    for layer in model._output_chain():
+        if layer.class_name in NOISE_AFTER_OUTPUT:
+            return layer
+        if layer.activation is not None or layer.units is not None or layer.class_name in ("Softmax", "Activation"):
+            return None
+    return None

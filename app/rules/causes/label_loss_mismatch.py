@@ -4,6 +4,7 @@ categorical crossentropy over one output, one-hot labels with the sparse loss, l
 
 from __future__ import annotations
 
+import math
 from typing import Iterator
 
 from app.core.diagnosis import Evidence, Fix
@@ -30,6 +31,19 @@ NEGATIVE_CROSSENTROPY_WEIGHT = 0.8
 # in the corpus (gh-keras-team-keras-8680 ...), KL divergence the other one.
 NEGATIVE_LOSS_ONLY_WEIGHT = 0.5
 NOT_CROSSENTROPY_WEIGHT = -0.8
+# A crossentropy L bounds the accuracy on the labels the loss sees: a row is wrong only when the
+# true class gets at most 1/2, costing at least ln 2, so accuracy >= 1 - L / ln 2 (L = 0.0158:
+# at least 0.977). A logged accuracy well below that bound (by more than BOUND_MARGIN, room for
+# the epoch averages of the two) means the metric compares other labels than the loss uses:
+# float targets a sparse loss truncates to class ids, labels of another encoding.
+BOUND_MARGIN = 0.1
+ACCURACY_BELOW_BOUND_WEIGHT = 0.6
+ACCURACY_BELOW_BOUND = T(
+    "the loss reaches {loss}, which on the labels it sees means an accuracy of at least {bound}, but the logged "
+    "{metric} is {accuracy}: the loss and the metric do not see the same labels",
+    "损失降到 {loss}，在它所用的标签上意味着准确率至少为 {bound}，但记录的 {metric} 只有 {accuracy}："
+    "损失和指标看到的不是同一套标签",
+)
 
 ONE_UNIT_SOFTMAX = T(
     "the output `{layer}` is a softmax over 1 unit: it outputs 1.0 for every sample, so the loss "
@@ -155,6 +169,9 @@ class LabelLossMismatch(CauseRule):
         if loss not in CROSSENTROPY:
             yield evidence("static", "not_crossentropy", NOT_CROSSENTROPY, NOT_CROSSENTROPY_WEIGHT, loss=loss)
             return
+        below = _accuracy_below_loss_bound(ctx)
+        if below is not None:
+            yield below
         if loss.startswith("categorical") and model.output_units == 1:
             yield evidence("static", "one_unit_categorical", ONE_UNIT_CATEGORICAL, ONE_UNIT_CATEGORICAL_WEIGHT,
                            where=layer_where(layer), **params)
@@ -195,3 +212,22 @@ class LabelLossMismatch(CauseRule):
                          "# 0/1 labels -> binary_crossentropy, 1 sigmoid unit\n"
                          "print(np.unique(y_train))  # what the labels really are"))
         return fixes
+
+
+def _accuracy_below_loss_bound(ctx: Context) -> Evidence | None:
+    """The loss_collapse_zero symptom of a low loss with poor accuracy, when the accuracy is
+    below what that crossentropy allows."""
+    for symptom in ctx.symptom("loss_collapse_zero"):
+        loss, accuracy = symptom.params.get("loss"), symptom.params.get("accuracy")
+        if not isinstance(loss, (int, float)) or not isinstance(accuracy, (int, float)) or loss < 0:
+            continue
+        bound = 1.0 - loss / math.log(2)
+        if accuracy < bound - BOUND_MARGIN:
+            # static: the model's own loss (a crossentropy, checked by the caller) is what makes
+            # the logged pair impossible; the curves alone would not say it
+            return evidence("static", "accuracy_below_loss_bound", ACCURACY_BELOW_BOUND, ACCURACY_BELOW_BOUND_WEIGHT,
+                            where={"symptom": symptom.id, "metric": symptom.metric, "start": symptom.start,
+                                   "end": symptom.end, "axis": symptom.axis, "run": symptom.run},
+                            loss=loss, bound=round(bound, 3), accuracy=accuracy,
+                            metric=symptom.params.get("metric", "accuracy"))
+    return None

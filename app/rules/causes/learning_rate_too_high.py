@@ -258,7 +258,8 @@ class LearningRateTooHigh(CauseRule):
     # A rate far too high can also wreck the weights in the first epochs: accuracy then sits
     # at chance for the rest of the run (weaker: many causes do that).
     explains = (SymptomWeight("oscillation", 0.4), SymptomWeight("nan_loss", 0.3),
-                SymptomWeight("loss_spike", 0.3), SymptomWeight("stuck_chance_accuracy", 0.3))
+                SymptomWeight("loss_spike", 0.3), SymptomWeight("stuck_chance_accuracy", 0.3),
+                SymptomWeight("loss_diverges", 0.5))
     settle = OPTIMIZER_SETTLE
 
     def decidable(self, ctx: Context) -> bool:

@@ -137,7 +137,7 @@ class UnnormalizedInputs(CauseRule):
         "没有数据样本时，缺少这样的层只是弱线索：在 fit 之前已标准化的数据看起来是一样的。",
     )
     explains = (SymptomWeight("slow_convergence", 0.3), SymptomWeight("oscillation", 0.25),
-                SymptomWeight("nan_loss", 0.15))
+                SymptomWeight("nan_loss", 0.15), SymptomWeight("loss_diverges", 0.3))
     settle = T(
         "A few rows of the training inputs (their range and mean) or the preprocessing code would settle it.",
         "提供几行训练输入（其取值范围和均值）或预处理代码即可确认。",

@@ -44,6 +44,9 @@ class Healthy(SymptomDetector):
         drop = relative_drop(c.y)
         if not math.isfinite(drop) or drop < MIN_DROP:
             return
+        k = max(1, min(3, len(c) // 5))
+        if float(np.median(c.y[-k:])) > float(np.median(c.y[:k])):
+            return  # a loss that ends above where it started did not train as expected
         early_stop = any(e.kind == "early_stopping" for e in run.events)
         yield Symptom(
             id=self.id, run=run.name, metric=series.name, start=c.label(0), end=c.label(len(c) - 1),
