@@ -204,6 +204,11 @@ SCENARIOS.update({
         "3-class MLP whose output is Dense(3, activation='relu') trained with "
         "categorical_crossentropy (from_logits=False), Adam.",
         expected=["nan_loss", "stuck_chance_accuracy"], model_files=("keras", "h5", "json")),
+    "fam_dropout_after_softmax_mlp": light_scenario(
+        "MLP", ["final_activation_mismatch"],
+        "3-class MLP whose Dense(3, activation='softmax') output is followed by Dropout(0.3), trained "
+        "with sparse_categorical_crossentropy, Adam.",
+        expected=None),
     "fam_linear_bce_conv1d": light_scenario(
         "Conv1D", ["final_activation_mismatch"],
         "Conv1D binary classifier whose output is a linear Dense(1) trained with "
@@ -1694,6 +1699,25 @@ def scenario_fam_relu_cce_mlp(phase: Phase) -> dict:
             "categorical_crossentropy: Keras divides the outputs by their sum, so a sample "
             "whose three ReLU outputs are all 0 gives 0/0.")
     return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:], loss="categorical_crossentropy",
+                      epochs=20, note=note)
+
+
+def scenario_fam_dropout_after_softmax_mlp(phase: Phase) -> dict:
+    import keras
+    import numpy as np
+    from keras import layers
+
+    rs = np.random.RandomState(131)
+    x, y = _tabular_classes(rs, 800)
+    seed_everything(131, keras)
+    model = keras.Sequential([keras.Input((12,)), layers.Dense(32, activation="relu"),
+                              layers.Dense(16, activation="relu"), layers.Dense(3, activation="softmax"),
+                              layers.Dropout(0.3)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    note = ("Dropout(0.3) after the softmax output: in training it zeroes 30 % of the probabilities and "
+            "scales the rest by 1/0.7, so the loss sees values that are no probabilities (a dropped true "
+            "class costs -log(1e-7)); validation runs without dropout.")
+    return _fit_light(phase, model, x[:600], y[:600], x[600:], y[600:], loss="sparse_categorical_crossentropy",
                       epochs=20, note=note)
 
 

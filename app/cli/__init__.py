@@ -118,6 +118,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     add_patch_parser(sub)
 
+    from app.cli.verify_command import add_parser as add_verify_parser
+
+    add_verify_parser(sub)
+
     explain = sub.add_parser("explain", help="explain one symptom or cause id")
     explain.add_argument("id", help="a symptom or cause id, e.g. final_activation_mismatch")
     explain.add_argument("--lang", default="en", choices=("en", "zh_CN"))
@@ -166,6 +170,10 @@ def _main(argv: Sequence[str] | None) -> int:
         from app.cli.patch_command import run as run_patch
 
         return run_patch(args)
+    if args.command == "verify":
+        from app.cli.verify_command import run as run_verify
+
+        return run_verify(args)
     if args.command == "rules":
         from app.cli.catalog import render_catalog
 

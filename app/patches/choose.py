@@ -58,7 +58,10 @@ def patches_for(requests: list[str], diagnosis: Diagnosis | None) -> list[Patch]
             if unknown:
                 raise UnknownFix(f"{raw}: {request} takes {', '.join(sorted(CATALOG[request].params)) or 'no parameters'}, "
                                  f"not {', '.join(sorted(unknown))}")
-            out.append(Patch(request, params))
+            # a bare patch id that a finding of the diagnosis proposes: the finding's parameters
+            proposed = None if params else next((patch for finding in findings.values()
+                                                 for patch in patches_from_finding(finding) if patch.id == request), None)
+            out.append(proposed or Patch(request, params))
         elif params:
             raise UnknownFix(f"{raw}: only patch ids take parameters (traindoc patch --list)")
         elif request in CAUSES:

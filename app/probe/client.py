@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from app.core.errors import InputError
 from app.core.files import OutputError, same_file
@@ -287,10 +287,12 @@ def _remove_temp_files(folders: str | list[str] | None, pid: int) -> None:
 
 
 def run_worker(request: dict[str, Any], progress: Progress = NO_PROGRESS, timeout: float = 600,
-               cleanup_folder: str | list[str] | None = None) -> dict[str, Any]:
+               cleanup_folder: str | list[str] | None = None,
+               on_data: Callable[[dict], None] | None = None) -> dict[str, Any]:
     """Send one ``request`` to a new worker process; return its ``result`` object.
 
-    Progress lines go to ``progress``; an ``error`` reply is raised as the matching
+    Progress lines go to ``progress``, data lines (a trial's epochs) to ``on_data`` as they
+    come; an ``error`` reply is raised as the matching
     exception. Whatever happens, the worker is gone when this returns or raises; when it
     was killed, its temporary files in ``cleanup_folder`` (one folder or several) are removed.
     """
@@ -337,6 +339,9 @@ def run_worker(request: dict[str, Any], progress: Progress = NO_PROGRESS, timeou
                 continue
             if "progress" in message:
                 progress.report(float(message["progress"]), str(message.get("message", "")))
+            elif "data" in message:
+                if on_data is not None and isinstance(message["data"], dict):
+                    on_data(message["data"])
             elif "result" in message or "error" in message:
                 reply = message
         if reply is None:

@@ -192,10 +192,10 @@ def _short(error: BaseException) -> str:
 INIT_SEED = 0
 
 
-def _build_model(model_config: dict[str, Any]) -> Any:
+def _build_model(model_config: dict[str, Any], seed: int = INIT_SEED) -> Any:
     import keras
 
-    keras.utils.set_random_seed(INIT_SEED)  # this worker process's own generators only
+    keras.utils.set_random_seed(seed)  # this worker process's own generators only
     try:
         if "module" in model_config:
             model = keras.saving.deserialize_keras_object(model_config, safe_mode=True)

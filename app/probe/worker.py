@@ -91,6 +91,8 @@ def handle(request: Any, channel: TextIO) -> dict[str, Any]:
         return _probe(request, _ProtocolProgress(channel))
     if op == "saved_weights":
         return _saved_weights(request)
+    if op == "trial":
+        return _trial(request, _ProtocolProgress(channel), lambda data: _send(channel, {"data": data}))
     return _internal(f"unknown op {op!r}")
 
 
@@ -180,6 +182,29 @@ def _probe(request: dict[str, Any], progress: Any) -> dict[str, Any]:
         return {"error": {"kind": "build", "message": str(error), "reasons": []}}
     except measure.ProbeInputError as error:
         return {"error": {"kind": "mismatch", "message": str(error), "reasons": []}}
+    return {"result": result}
+
+
+def _trial(request: dict[str, Any], progress: Any, send: Any) -> dict[str, Any]:
+    """An A/B trial (``source``, ``arms``, ``sample`` an .npz of x, y, x_val, y_val, ``seeds``,
+    ``budget``, ``from_saved``); each epoch is sent as a data line as it ends."""
+    import numpy as np
+
+    from app.core.errors import InputError
+    from app.probe import trial
+
+    try:
+        source, arms, sample = request["source"], request["arms"], request["sample"]
+        seeds, budget = int(request.get("seeds", 3)), float(request.get("budget", 60.0))
+    except (KeyError, TypeError, ValueError) as error:
+        return _internal(f"bad request: {error}")
+    try:
+        with np.load(sample, allow_pickle=False) as arrays:
+            parts = [arrays[key] for key in ("x", "y", "x_val", "y_val")]
+        result = trial.run_trial(source, arms, *parts, seeds=seeds, budget=budget,
+                                 from_saved=bool(request.get("from_saved")), progress=progress, send=send)
+    except InputError as error:
+        return {"error": {"kind": "input", "message": error.message(), "reasons": [], "input": error.to_dict()}}
     return {"result": result}
 
 

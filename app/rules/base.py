@@ -33,6 +33,7 @@ class Context:
     symptoms: list[Symptom] = field(default_factory=list)  # filled by the engine
     data: Any = None  # an app.io.data_sample.DataSample given with --data, if any
     probe: dict | None = None  # what the probe measured in this context's model on the sample
+    trials: list | None = None  # A/B trials of fixes of this context's model (app.rules.verified)
 
     @cached_property
     def task(self) -> Task:

@@ -130,6 +130,10 @@ def _symptom_evidence(rule: CauseRule, ctx: Context) -> list[Evidence]:
 def evaluate_rule(rule: CauseRule, ctx: Context) -> Finding | None:
     """The rule's finding on this context, or ``None`` when nothing supports it."""
     static = list(rule.evaluate(ctx))
+    if ctx.trials:  # a trial of the cause's fix: measured evidence, for every rule alike
+        from app.rules.verified import trial_evidence
+
+        static.extend(trial_evidence(rule.id, ctx.trials))
     symptoms = _symptom_evidence(rule, ctx)
     # Evidence from the model and settings. A rule may also read the curves itself (e.g. the
     # LR rules look at the loss shape): its own curve evidence (kind "symptom") counts as the
@@ -226,6 +230,7 @@ def diagnose(
     settings: FitSettings | None = None,
     data=None,
     probe: dict | None = None,
+    trials: list | None = None,
 ) -> Diagnosis:
     """Diagnose the runs of one model (each run on its own) and the model itself.
 
@@ -241,10 +246,10 @@ def diagnose(
     named = model or next((m for m in own if m is not None and m.format == "code"), None)
     diagnosis = Diagnosis(runs=[r.name for r in runs], model=named.name if named else None)
     contexts = [Context(run=run, model=mine, settings=merge_settings(run, settings, mine.fit_settings if mine else None),
-                        data=data, probe=probe if mine is model else None)
+                        data=data, probe=probe if mine is model else None, trials=trials if mine is model else None)
                 for run, mine in zip(runs, own)] or \
         [Context(model=model, settings=merge_settings(None, settings, model.fit_settings if model else None), data=data,
-                 probe=probe)]
+                 probe=probe, trials=trials)]
     seen_static: set[str] = set()
     for ctx in contexts:
         symptoms, findings, not_checked = diagnose_context(ctx)
@@ -278,14 +283,16 @@ class CaseDiagnosis:
 
 
 def diagnose_all(runs: Sequence[Run], models: Sequence[ModelSpec], data=None,
-                 probes: dict | None = None) -> list[CaseDiagnosis]:
+                 probes: dict | None = None, trials: dict | None = None) -> list[CaseDiagnosis]:
     """Group the logs of the same run, pair runs with models, diagnose each case.
 
     What the CLI and the GUI call with everything the user opened; ``data`` is a data sample
     (app.io.data_sample.DataSample) given with ``--data``, measured for every case; ``probes``
-    maps a model file's path to what the probe measured in it (app.probe.run_probe).
+    maps a model file's path to what the probe measured in it (app.probe.run_probe); ``trials``
+    maps it to the verdicts of its fixes' A/B trials (app.rules.verified.judge's ``trials``).
     """
-    probes = probes or {}
+    probes, trials = probes or {}, trials or {}
     return [CaseDiagnosis(case, diagnose(case.runs, case.model, data=data,
-                                         probe=probes.get(case.model.source_path) if case.model else None))
+                                         probe=probes.get(case.model.source_path) if case.model else None,
+                                         trials=trials.get(case.model.source_path) if case.model else None))
             for case in pair(list(runs), join_code(list(models)))]

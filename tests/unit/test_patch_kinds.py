@@ -154,6 +154,12 @@ class KindCase:
         return RUNS / self.fixture
 
 
+def _remove_noise_after_output(model):
+    assert [type(layer).__name__ for layer in model.layers][-1] == "Dense"
+    assert "Dropout" not in [type(layer).__name__ for layer in model.layers]
+    assert model.layers[-1].get_config()["activation"] == "softmax"
+
+
 def _remove_input_activation(model):
     assert "activation" not in [layer.name for layer in model.layers]
     assert inbound_of(model, "conv2d") == ["input_layer"]
@@ -296,6 +302,8 @@ BN3 = {"batch_normalization", "batch_normalization_1", "batch_normalization_2"}
 CASES = [
     KindCase("remove_input_activation", "remove_input_activation", {}, "seed001_relu_input_adam/model.keras",
              _remove_input_activation),
+    KindCase("remove_noise_after_output", "remove_noise_after_output", {},
+             "fam_dropout_after_softmax_mlp/model.keras", _remove_noise_after_output),
     KindCase("replace_flatten_with_gap", "replace_flatten_with_gap", {}, "seed002_softmax_bce_bn/model.keras",
              _gap_1d, reinitialized={"dense"}),
     KindCase("replace_flatten_with_gap-h5", "replace_flatten_with_gap", {}, "healthy_conv2d/model.h5", _gap_2d,
@@ -358,7 +366,7 @@ TRAINING_KINDS = {
 }
 MANUAL_KINDS = {"replace_lambda": "Lambda", "check_labels": "needs the data",
                 "same_preprocessing": "training code", "guard_custom_loss": "hand-written loss",
-                "grow_model": "depends on the task"}
+                "grow_model": "depends on the task", "clean_nonfinite_data": "in the data"}
 
 
 def _fill_learning_rate_case() -> None:

@@ -102,7 +102,7 @@ class FinalActivationMismatch(CauseRule):
         if previous is not None:
             yield previous
             return
-        noise = _noise_after_output(model)
+        noise = noise_after_output(model)
         if noise is not None and activation in PROBABILITY:
             yield evidence("static", "noise_after_output", NOISE_AFTER, NOISE_AFTER_OUTPUT_WEIGHT, where=layer_where(noise),
                            layer=noise.name, noise=noise.class_name, activation=activation, loss=loss.name)
@@ -128,7 +128,7 @@ class FinalActivationMismatch(CauseRule):
 
     def fixes(self, ctx: Context) -> list[Fix]:
         model = ctx.model
-        noise = _noise_after_output(model) if model is not None else None
+        noise = noise_after_output(model) if model is not None else None
         if noise is not None:
             return [Fix("remove_noise_after_output",
                         T("Remove {layer} after the output activation", "去掉输出激活之后的 {layer}"),
@@ -157,7 +157,7 @@ def _loss_class(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_")).replace("Crossentropy", "Crossentropy")
 
 
-def _noise_after_output(model) -> object | None:
+def noise_after_output(model) -> object | None:
     """The Dropout/noise layer between the output activation and the model's output, if any."""
     for layer in model._output_chain():
         if layer.class_name in NOISE_AFTER_OUTPUT:

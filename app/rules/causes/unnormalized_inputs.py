@@ -92,6 +92,10 @@ def first_loss_reading(ctx: Context) -> tuple[float, float, int] | None:
     activation = model.output_activation
     if (logits and activation not in (None, "linear")) or (not logits and activation not in ("softmax", "sigmoid")):
         return None  # an output that does not fit the loss explains a large loss by itself
+    from app.rules.causes.final_activation_mismatch import noise_after_output
+
+    if noise_after_output(model) is not None:
+        return None  # so does a Dropout after the softmax (a dropped true class costs -ln(1e-7))
     series = ctx.series("loss")
     if series is None:
         return None
