@@ -1652,6 +1652,39 @@ def _walk_sequences(rs, n, steps=20):
     return x, y
 
 
+class _ArraysCaptured(Exception):
+    pass
+
+
+def training_setup(name: str):
+    """What a light scenario hands to fit, without training: (x_train, y_train, its fit settings
+    ``batch_size`` and ``shuffle``). The data sample and the original setup the tests and the
+    benchmarks probe and trial its saved model with."""
+    import numpy as np
+
+    global _fit_light
+    real = _fit_light
+
+    def capture(phase, model, x_train, y_train, *args, batch_size: int = 32, shuffle: bool = True, **kwargs):
+        raise _ArraysCaptured(x_train, y_train, {"batch_size": batch_size, "shuffle": shuffle})
+
+    _fit_light = capture
+    try:
+        globals()[f"scenario_{name}"](None)
+    except _ArraysCaptured as captured:
+        x, y, settings = captured.args
+        return np.asarray(x), np.asarray(y), settings
+    finally:
+        _fit_light = real
+    raise ValueError(f"{name} is not a light scenario: its fit is not _fit_light")
+
+
+def training_arrays(name: str):
+    """(x_train, y_train) of a light scenario (see training_setup)."""
+    x, y, _ = training_setup(name)
+    return x, y
+
+
 def _fit_light(phase: Phase, model, x_train, y_train, x_val, y_val, *, loss: str, epochs: int,
                note: str, batch_size: int = 32, shuffle: bool = True, evaluate_train: bool = False,
                from_logits: bool = False, chance_labels=None, extra: dict | None = None,

@@ -32,6 +32,7 @@ from app.core.i18n import plural_forms
 from app.core.read_summary import model_facts, run_facts
 from app.gui.i18n import LANGUAGES, install_language
 from app.gui.plots.curve_panel import CurvePanel
+from app.gui.plots.trial_overlay import TrialOverlay
 from app.gui.session import WARM_UP_DELAY_MS, Session
 from app.gui.settings import Settings
 from app.gui.views.dialogs import AboutDialog, PasteDialog
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 820)
 
         self.curves = CurvePanel(self)
+        self.trial_overlay = TrialOverlay(self.curves)  # a fix's trial, drawn live over the run's curves
         self.banner = ErrorBanner(self)
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -136,6 +138,10 @@ class MainWindow(QMainWindow):
         self.cancel_button = QPushButton(self)
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self.session.cancel)
+        self.trial_verdict = QLabel(self)  # the last fix trial's verdict, until the next one
+        self.trial_verdict.setObjectName("trial_verdict")
+        self.trial_verdict.setVisible(False)
+        self.statusBar().addPermanentWidget(self.trial_verdict)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
 
@@ -237,6 +243,11 @@ class MainWindow(QMainWindow):
         s.contents_changed.connect(lambda: self.probe_view.set_data(s.data_facts, self.lang))
         self.findings.evidence_selected.connect(self.show_evidence)
         self.findings.fix_requested.connect(self._on_fix)
+        self.findings.trial_requested.connect(
+            lambda fix, finding: self.session.try_fix(fix, finding, self._model_path_of(finding)))
+        s.trial_started.connect(lambda _: self.trial_overlay.clear())
+        s.trial_epoch.connect(self.trial_overlay.add_epoch)
+        s.trial_ready.connect(self._on_trial)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("TrainDoc — training run diagnosis"))
@@ -380,6 +391,20 @@ class MainWindow(QMainWindow):
             self.tr("Saved {0}").format(path), 8000))
         self.patch_dialog.show()
 
+    def _on_trial(self, result: dict) -> None:
+        """The verdict of a fix's trial, in words, in the status bar (and as evidence after the
+        diagnosis that follows)."""
+        from app.rules.verified import shown
+
+        words = {"helps": self.tr("the fix helps"), "no_difference": self.tr("no clear difference"),
+                 "worse": self.tr("the fix makes it worse")}
+        for trial in result.get("trials") or []:
+            self.trial_verdict.setText(self.tr("Trial of {0}: {1} {2} against {3} for the original over {4} "
+                                               "seed(s): {5}").format(
+                trial["fix"], trial["metric"], shown(trial["patched"]["mean"]), shown(trial["original"]["mean"]),
+                trial["seeds"], words.get(trial["verdict"], trial["verdict"])))
+            self.trial_verdict.setVisible(True)
+
     def _model_path_of(self, finding) -> str | None:
         """The model file of the case ``finding`` belongs to (None when only a log is open)."""
         for case in self.session.cases:
@@ -404,7 +429,8 @@ class MainWindow(QMainWindow):
         from app.report import build_report, inputs_from
 
         return build_report(self.session.cases, inputs_from(self.session.runs, self.session.models, self.session.data),
-                            self.lang, probes=self.session.probes, data=self.session.data_facts)
+                            self.lang, probes=self.session.probes, data=self.session.data_facts,
+                            trials=self.session.trials)
 
     def export_report(self) -> None:
         """File ▸ Export report…: ask for a file; its ending (or the filter) picks the format."""

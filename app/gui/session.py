@@ -139,11 +139,38 @@ def load_pasted_code(text: str, label: str, progress) -> LoadResult:
     return result
 
 
-def run_diagnosis(runs: list[Run], models: list[ModelSpec], data, probes, progress):
+def run_diagnosis(runs: list[Run], models: list[ModelSpec], data, probes, trials, progress):
     from app.rules.engine import diagnose_all
 
     progress.report(0.0, "diagnosing")
-    return diagnose_all(runs, models, data=data, probes=probes)
+    return diagnose_all(runs, models, data=data, probes=probes, trials=trials)
+
+
+@dataclass
+class TrialDone:
+    """Worker side result of *Try this fix*: the judged trial, or why it could not run."""
+
+    model_path: str
+    result: dict | None = None  # app.rules.verified.judge's answer
+    error: str | None = None
+
+
+def fix_trial(model_path: str, patches: list, sample, emit, budget: float, seeds: int, progress) -> TrialDone:
+    """The A/B trial of ``patches`` (one fix) against the original setup, epochs to ``emit``."""
+    from app.patches import load_document
+    from app.probe import ProbeError
+    from app.probe.verify import TrialInputError, run_trial, trial_arms
+
+    try:
+        plan = trial_arms(load_document(model_path), patches)
+        if len(plan.arms) < 2:
+            return TrialDone(model_path, error="; ".join(plan.not_tried) or "the fix changes nothing to try")
+        return TrialDone(model_path, run_trial(model_path, plan, sample, seeds=seeds, budget=budget, progress=progress,
+                                               on_epoch=emit))
+    except (TrialInputError, ProbeError) as error:
+        return TrialDone(model_path, error=str(error))
+    except InputError as error:
+        return TrialDone(model_path, error=error.message())
 
 
 def probe_models(paths: list[str], sample, progress):
@@ -196,6 +223,9 @@ class Session(QObject):
     busy = Signal(str, float)  #: message, fraction (-1 when idle)
     paths_opened = Signal(list)  #: paths read successfully (for recent files)
     probe_ready = Signal(object)  #: dict model path -> the probe's measurements
+    trial_started = Signal(str)  #: the patch id of the fix being tried
+    trial_epoch = Signal(object)  #: one epoch of a trial arm (from the worker thread, queued)
+    trial_ready = Signal(object)  #: the judged trial (app.rules.verified.judge)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -206,6 +236,8 @@ class Session(QObject):
         self.data = None  # the data sample (app.io.data_sample.DataSample) measured with the runs
         self.data_facts: dict | None = None  # its measurements (app.rules.data.sample_facts)
         self.probes: dict = {}  # model path -> what the probe measured in it on the data sample
+        self.trials: dict = {}  # model path -> the verdicts of its fixes' trials (evidence for the ranking)
+        self.trial_budget, self.trial_seeds = 60.0, 3  # seconds of training in all, seeds per setup
         self.tasks = TaskRunner(self)
         self.tasks.progressed.connect(self._on_progress)
         self.tasks.finished.connect(self._on_finished)
@@ -275,6 +307,28 @@ class Session(QObject):
         self.tasks.submit("probe", probe_models, paths, self.data)
         return True
 
+    def try_fix(self, fix, finding, model_path: str | None) -> bool:
+        """*Try this fix*: train the original and the patched setup briefly on the data sample
+        in the worker; epochs arrive as ``trial_epoch``, the verdict as ``trial_ready``."""
+        from app.patches import patches_from_finding
+
+        if model_path is None:
+            self.error_occurred.emit(self.tr("Trying a fix needs the model file (.keras, .h5) of this run."))
+            return False
+        if self.data is None or getattr(self.data, "x", None) is None or self.data.y is None:
+            self.error_occurred.emit(self.tr("Trying a fix trains on a data sample with labels: add one first "
+                                             "(File ▸ Add data sample…)."))
+            return False
+        patches = [patch for patch in patches_from_finding(finding) if patch.id == fix.id]
+        if not patches:
+            self.error_occurred.emit(self.tr("This fix is a change to make by hand: it cannot be tried."))
+            return False
+        self.busy.emit(self.tr("Trying the fix on the data sample…"), 0.0)
+        self.trial_started.emit(fix.id)
+        self.tasks.submit("trial", fix_trial, model_path, patches, self.data, self.trial_epoch.emit,
+                          self.trial_budget, self.trial_seeds)
+        return True
+
     def close_run(self, run: Run) -> None:
         self.runs = [r for r in self.runs if r is not run]
         self.contents_changed.emit()
@@ -283,7 +337,7 @@ class Session(QObject):
     def close_all(self) -> None:
         self.tasks.cancel_all()
         self.runs, self.models, self.cases, self.code, self.data, self.probes = [], [], [], {}, None, {}
-        self.data_facts = None
+        self.data_facts, self.trials = None, {}
         self.contents_changed.emit()
         self.probe_ready.emit({})
         self.diagnosis_ready.emit([])
@@ -298,7 +352,8 @@ class Session(QObject):
             self.diagnosis_ready.emit([])
             return
         self.busy.emit(self.tr("Diagnosing…"), 0.0)
-        self.tasks.submit("diagnose", run_diagnosis, list(self.runs), list(self.models), self.data, dict(self.probes))
+        self.tasks.submit("diagnose", run_diagnosis, list(self.runs), list(self.models), self.data, dict(self.probes),
+                          {path: list(items) for path, items in self.trials.items()})
 
     def shutdown(self) -> None:
         self.tasks.shutdown()
@@ -328,6 +383,17 @@ class Session(QObject):
             if not result.validation:  # the same training sample: what was probed on it stands
                 self.probes = {}
                 QTimer.singleShot(0, self.probe)  # the diagnosis first, then the measured one
+            return
+        if isinstance(result, TrialDone):
+            self.busy.emit("", -1.0)
+            if result.error is not None:
+                self.error_occurred.emit(result.error)
+                return
+            kept = [t for t in self.trials.get(result.model_path, [])
+                    if t.get("fix") not in {n.get("fix") for n in result.result["trials"]}]
+            self.trials[result.model_path] = kept + list(result.result["trials"])
+            self.trial_ready.emit(result.result)
+            self.rediagnose()  # the verdict is evidence for the cause's ranking
             return
         if key == "probe":  # an app.probe.ProbeRun
             self.probes.update(result.results)

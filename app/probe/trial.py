@@ -85,9 +85,9 @@ def _fit(keras: Any, model: Any, training: dict[str, Any], x: np.ndarray, y: np.
     class _Stream(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             logs = {key: number(float(value)) for key, value in (logs or {}).items()}
-            accuracy = _label_accuracy(self.model, x_val, y_val)
+            accuracy = _balanced_accuracy(self.model, x_val, y_val)
             if accuracy is not None:  # one metric for every arm, whatever their losses make of "accuracy"
-                logs["val_label_accuracy"] = accuracy
+                logs["val_balanced_accuracy"] = round(accuracy, 4)
             for key, value in logs.items():
                 history.setdefault(key, []).append(value)
             on_epoch(epoch + 1, logs)
@@ -140,17 +140,29 @@ def _balanced(y: np.ndarray) -> dict[int, float] | None:
     return {i: float(labels.size / (len(counts) * c)) for i, c in enumerate(counts) if c}
 
 
-def _label_accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float | None:
-    """The accuracy on (x, y) by argmax (one output unit: a threshold at 0.5, or at 0 for a
-    linear output), when y holds class labels; None otherwise."""
-    from app.probe.measure import _output_facts
-
+def _balanced_accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float | None:
+    """The mean over the classes of (x, y) of the share of their rows predicted right (argmax;
+    one output unit: a threshold at 0.5, or at 0 for a linear output), when y holds class labels;
+    None otherwise. Balanced: a model that answers the majority class scores 1/C, as chance."""
     labels = np.asarray(y)
     if labels.dtype.kind not in "biuf" or not np.all(np.isfinite(labels)) or not np.all(labels == np.round(labels)):
         return None
     outputs = model.predict(x, verbose=0, batch_size=256)
     if isinstance(outputs, (list, tuple, dict)):
         return None
-    found = _output_facts(np.asarray(outputs, dtype=np.float64), labels)
-    value = found.get("accuracy_inference")
-    return float(value) if isinstance(value, (int, float)) else (0.0 if "predicted_share" not in found else None)
+    table = np.asarray(outputs, dtype=np.float64).reshape(len(x), -1)
+    if labels.ndim == 2 and labels.shape[1] == table.shape[1] and table.shape[1] > 1:
+        labels = labels.argmax(axis=1)
+    labels = labels.reshape(len(labels), -1)
+    if labels.shape[1] != 1:
+        return None
+    labels = labels[:, 0].astype(np.int64)
+    if not np.all(np.isfinite(table)):
+        return 0.0  # outputs gone NaN: nothing is predicted right
+    if table.shape[1] == 1:
+        inside = table.min() >= 0 and table.max() <= 1
+        predicted = (table[:, 0] > (0.5 if inside else 0.0)).astype(np.int64)
+    else:
+        predicted = table.argmax(axis=1)
+    recalls = [float(np.mean(predicted[labels == c] == c)) for c in np.unique(labels)]
+    return float(np.mean(recalls)) if recalls else None

@@ -153,6 +153,8 @@ class CaseReport:
     # what the probe measured in this case's model on the data sample (app.probe.run_probe)
     probe: Mapping[str, Any] | None = None
     probe_path: str = ""
+    # the A/B trials of this case's fixes (app.rules.verified.judge's "trials"), if any were run
+    trials: list[Mapping[str, Any]] = field(default_factory=list)
 
     def probe_rows(self) -> list[tuple[str, str, str, str, str]]:
         """(layer, dead units, saturated outputs, gradient RMS, weight RMS) as text, in model order."""
@@ -493,7 +495,8 @@ def _sci(value: Any) -> str:
 
 def build_report(cases: Sequence[Any], inputs: Sequence[Mapping[str, Any]] = (), lang: str = "en",
                  *, include_all: bool = False, now: _dt.datetime | None = None,
-                 probes: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None) -> Report:
+                 probes: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
+                 trials: Mapping[str, Any] | None = None) -> Report:
     """The report of ``cases`` (``app.rules.engine.diagnose_all``'s result).
 
     ``inputs`` lists the files read, as ``traindoc diagnose --format json`` does
@@ -501,7 +504,8 @@ def build_report(cases: Sequence[Any], inputs: Sequence[Mapping[str, Any]] = (),
     otherwise the size is read from the file system. ``include_all`` adds the findings below
     the reporting threshold (``--all``); ``probes`` maps a model file's path to what the probe
     measured in it (a section of its case); ``data`` is the data sample's measurements
-    (:func:`app.rules.data.sample_facts`, a section after the inputs).
+    (:func:`app.rules.data.sample_facts`, a section after the inputs); ``trials`` maps a model
+    file's path to the verdicts of its fixes' trials (a section of its case).
     """
     lang = normalize_language(lang)
     records = [dict(item) for item in inputs]
@@ -517,6 +521,7 @@ def build_report(cases: Sequence[Any], inputs: Sequence[Mapping[str, Any]] = (),
             script_changes=script_changes(model, diagnosis),
             probe=(probes or {}).get(getattr(case.model, "source_path", None) or ""),
             probe_path=getattr(case.model, "source_path", None) or "",
+            trials=list((trials or {}).get(getattr(case.model, "source_path", None) or "") or []),
         ))
     created = now or _dt.datetime.now().astimezone()
     return Report(

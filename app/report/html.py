@@ -213,6 +213,9 @@ def _case(w: _Writer, index: int, case: CaseReport, report: Report, images: dict
             w.table(header, rows, [False, False, False, True], ["flagged" if layer.flagged else "" for layer in model.layers])
             if model.layers_left_out:
                 w.add(f'<p class="meta">{e(label("layers_left_out", lang, count=model.layers_left_out))}</p>')
+    if case.trials:
+        w.add(f"<h3>{e(label('trials', lang))}</h3>",
+              "<ul>" + "".join(f"<li>{e(line)}</li>" for line in W.trial_lines(case, lang)) + "</ul>")
     if case.probe:
         w.add(f"<h3>{e(label('probe', lang))}</h3>", f"<p>{e(W.probe_line(case, lang))}</p>")
         if case.probe.get("skipped"):

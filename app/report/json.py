@@ -16,8 +16,14 @@ from app.cli.diagnose_view import render_json as diagnosis_json
 def report_document(report: Any) -> dict[str, Any]:
     """The JSON document (a dict) of ``report``."""
     probes = {case.probe_path: case.probe for case in report.cases if case.probe}
-    return diagnosis_json(report.diagnosed, report.input_records, report.lang, report.include_all, probes or None,
-                          dict(report.data) if report.data else None)
+    document = diagnosis_json(report.diagnosed, report.input_records, report.lang, report.include_all, probes or None,
+                              dict(report.data) if report.data else None)
+    trials = {case.probe_path: list(case.trials) for case in report.cases if case.trials}
+    if trials:
+        from app.cli.verify_command import _json_ready
+
+        document["trials"] = _json_ready(trials)
+    return document
 
 
 def render_json(report: Any) -> str:

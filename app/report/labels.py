@@ -27,6 +27,13 @@ L: dict[str, Text] = {
     "kind_data": T("data sample", "数据样本"),
     "kind_validation_data": T("validation sample", "验证样本"),
     "data_sample": T("Data sample", "数据样本"),
+    "trials": T("Fixes tried on the data sample", "在数据样本上试验的修复"),
+    "trial_line": T("{fix} (for {cause}): {metric} {patched} against {original} for the original setup, {seeds} seed(s), "
+                    "{epochs} epochs each: {verdict}.",
+                    "{fix}（针对 {cause}）：{metric} 为 {patched}，原设置为 {original}，{seeds} 个种子，每个约 {epochs} 轮：{verdict}。"),
+    "verdict_helps": T("the fix helps", "修复有效"),
+    "verdict_no_difference": T("no clear difference", "没有明显差异"),
+    "verdict_worse": T("the fix makes it worse", "修复反而更差"),
     "data_rows": T("{path}: {rows} rows used ({total} in the file).", "{path}：使用 {rows} 行（文件中共 {total} 行）。"),
     "data_labels": T("Labels: {encoding}, {classes} classes, the largest holds {largest}% of the rows.",
                      "标签：{encoding}，{classes} 个类别，最大类别占 {largest}% 的行。"),

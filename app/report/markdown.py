@@ -182,6 +182,8 @@ def _case(case: CaseReport, lang: str, include_all: bool) -> list[str]:
                 out += ["", escape_inline(label("layers_left_out", lang, count=model.layers_left_out))]
             out.append("")
     out += _probe(case, lang)
+    if case.trials:
+        out += [f"### {label('trials', lang)}", ""] + [f"- {escape_inline(line)}" for line in W.trial_lines(case, lang)] + [""]
     # Settings
     rows = W.settings_rows(case, lang)
     out += [f"### {label('settings', lang)}", ""]

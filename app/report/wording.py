@@ -33,6 +33,27 @@ def kind_name(kind: str, lang: str) -> str:
                  lang)
 
 
+def trial_lines(case: Any, lang: str) -> list[str]:
+    """One sentence per fix tried on the data sample: the metric of both arms and the verdict."""
+    from app.rules.verified import shown
+
+    lines = []
+    for trial in case.trials:
+        original, patched = trial.get("original") or {}, trial.get("patched") or {}
+
+        def value(summary: dict) -> str:
+            mean = summary.get("mean", float("nan"))
+            spread = summary.get("std", 0.0)
+            return shown(mean) + (f" ± {spread:.2g}" if summary.get("runs", 0) > 1 and abs(mean) != float("inf")
+                                  and mean == mean else "")
+
+        lines.append(label("trial_line", lang, fix=trial.get("fix"), cause=trial.get("cause"),
+                           metric=trial.get("metric"), patched=value(patched), original=value(original),
+                           seeds=trial.get("seeds"), epochs=patched.get("epochs", 0),
+                           verdict=label(f"verdict_{trial.get('verdict')}", lang)))
+    return lines
+
+
 def data_lines(data: Any, lang: str) -> list[str]:
     """The data sample's measurements (app.rules.data.sample_facts) as sentences."""
     if not data:

@@ -1,8 +1,9 @@
 """The verdict of a fix's A/B trial (``traindoc verify``, *Try this fix*) and the evidence it
 gives the cause the fix answers. Pure Python: the worker's histories in, plain JSON data out.
 
-The trial's metric is the accuracy on the validation split measured by the worker itself
-(``val_label_accuracy``: argmax, or a 0.5 threshold for one unit), the same for every arm: the
+The trial's metric is the balanced accuracy on the validation split measured by the worker
+itself (``val_balanced_accuracy``: the mean over the classes of the share of their rows
+predicted right, so answering the majority class scores 1/C), the same for every arm: the
 arms' own ``val_accuracy`` can be different metrics (binary accuracy under binary
 crossentropy, categorical accuracy under categorical crossentropy) and their losses different
 losses. Without class labels, ``val_loss``, comparable only when the arms share the loss.
@@ -67,10 +68,10 @@ def _summary(arm: dict, metric: str) -> dict[str, Any]:
 
 
 def trial_metric(arms: list[dict]) -> str:
-    """``val_label_accuracy`` when the worker measured it in every arm, else ``val_loss``."""
+    """``val_balanced_accuracy`` when the worker measured it in every arm, else ``val_loss``."""
     histories = [run.get("history") or {} for arm in arms for run in arm.get("runs") or []]
-    if histories and all("val_label_accuracy" in h for h in histories):
-        return "val_label_accuracy"
+    if histories and all("val_balanced_accuracy" in h for h in histories):
+        return "val_balanced_accuracy"
     return "val_loss"
 
 

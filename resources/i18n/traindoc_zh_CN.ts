@@ -70,299 +70,329 @@
 <context>
     <name>FindingsPanel</name>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="80"/>
+        <location filename="../../app/gui/views/findings_view.py" line="81"/>
         <source>Finding</source>
-        <extracomment>the ``where`` of the selected symptom/evidence the selected Finding (or None) Fix, Finding</extracomment>
+        <extracomment>the ``where`` of the selected symptom/evidence the selected Finding (or None) Fix, Finding Fix, Finding: &quot;Try this fix&quot;</extracomment>
         <translation>发现</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="80"/>
+        <location filename="../../app/gui/views/findings_view.py" line="81"/>
         <source>Confidence</source>
         <translation>置信度</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="93"/>
+        <location filename="../../app/gui/views/findings_view.py" line="94"/>
         <source>Open a training log or a model file to see a diagnosis.</source>
         <translation>打开训练日志或模型文件以查看诊断。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="100"/>
+        <location filename="../../app/gui/views/findings_view.py" line="101"/>
         <source>What the curves show</source>
         <translation>曲线显示</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="115"/>
+        <location filename="../../app/gui/views/findings_view.py" line="116"/>
         <source>Nothing wrong found: the run trained as expected.</source>
         <translation>未发现问题：训练按预期进行。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="116"/>
+        <location filename="../../app/gui/views/findings_view.py" line="117"/>
         <source>Nothing wrong found in the model&apos;s settings.</source>
         <translation>模型设置中未发现问题。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="117"/>
+        <location filename="../../app/gui/views/findings_view.py" line="118"/>
         <source>No cause reaches the reporting threshold.</source>
         <translation>没有原因达到报告阈值。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="122"/>
+        <location filename="../../app/gui/views/findings_view.py" line="123"/>
         <source>Possible causes (what was given cannot decide them)</source>
         <translation>可能的原因（现有输入无法确定）</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/gui/views/findings_view.py" line="137"/>
+        <location filename="../../app/gui/views/findings_view.py" line="138"/>
         <source>%n likely cause(s) found.</source>
         <translation>
             <numerusform>发现 %n 个可能原因。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../app/gui/views/findings_view.py" line="218"/>
+        <location filename="../../app/gui/views/findings_view.py" line="219"/>
         <source>Fixes</source>
         <translation>修复</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/findings_view.py" line="232"/>
+        <source>Try this fix</source>
+        <translation>试试这个修复</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/views/findings_view.py" line="234"/>
+        <source>Train the original and the patched setup briefly on the data sample and compare them</source>
+        <translation>在数据样本上分别短暂训练原设置和修补后的设置并加以比较</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="242"/>
+        <location filename="../../app/gui/main_window.py" line="253"/>
         <source>TrainDoc — training run diagnosis</source>
         <extracomment>the UI language after a switch</extracomment>
         <translation>TrainDoc — 训练诊断</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="244"/>
+        <location filename="../../app/gui/main_window.py" line="255"/>
         <source>&amp;Open…</source>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="245"/>
+        <location filename="../../app/gui/main_window.py" line="256"/>
         <source>&amp;Paste log</source>
         <translation>粘贴日志(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="246"/>
+        <location filename="../../app/gui/main_window.py" line="257"/>
         <source>Paste log &amp;text…</source>
         <translation>粘贴日志文本(&amp;T)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="247"/>
+        <location filename="../../app/gui/main_window.py" line="258"/>
         <source>Add &amp;data sample…</source>
         <translation>添加数据样本(&amp;D)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="248"/>
+        <location filename="../../app/gui/main_window.py" line="259"/>
         <source>Add &amp;image folder…</source>
         <translation>添加图像文件夹(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="249"/>
+        <location filename="../../app/gui/main_window.py" line="260"/>
         <source>Add &amp;validation sample…</source>
         <translation>添加验证样本(&amp;V)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="250"/>
+        <location filename="../../app/gui/main_window.py" line="261"/>
         <source>&amp;Close all</source>
         <translation>全部关闭(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="251"/>
+        <location filename="../../app/gui/main_window.py" line="262"/>
         <source>&amp;Export report…</source>
         <translation>导出报告(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="252"/>
+        <location filename="../../app/gui/main_window.py" line="263"/>
         <source>Copy report as &amp;Markdown</source>
         <translation>复制报告为 Markdown(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="253"/>
+        <location filename="../../app/gui/main_window.py" line="264"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="254"/>
+        <location filename="../../app/gui/main_window.py" line="265"/>
         <source>&amp;Logarithmic loss axis</source>
         <translation>损失使用对数坐标(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="255"/>
+        <location filename="../../app/gui/main_window.py" line="266"/>
         <source>&amp;Reset zoom</source>
         <translation>重置缩放(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="256"/>
+        <location filename="../../app/gui/main_window.py" line="267"/>
         <source>&amp;About TrainDoc</source>
         <translation>关于 TrainDoc(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="257"/>
+        <location filename="../../app/gui/main_window.py" line="268"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="258"/>
+        <location filename="../../app/gui/main_window.py" line="269"/>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="259"/>
+        <location filename="../../app/gui/main_window.py" line="270"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="260"/>
+        <location filename="../../app/gui/main_window.py" line="271"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="261"/>
+        <location filename="../../app/gui/main_window.py" line="272"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="262"/>
+        <location filename="../../app/gui/main_window.py" line="273"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="263"/>
+        <location filename="../../app/gui/main_window.py" line="274"/>
         <source>Findings</source>
         <translation>诊断结果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="264"/>
+        <location filename="../../app/gui/main_window.py" line="275"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="265"/>
+        <location filename="../../app/gui/main_window.py" line="276"/>
         <source>Code</source>
         <translation>代码</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="266"/>
+        <location filename="../../app/gui/main_window.py" line="277"/>
         <source>Probe</source>
         <translation>探测</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="267"/>
+        <location filename="../../app/gui/main_window.py" line="278"/>
         <source>Open files</source>
         <translation>已打开的文件</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="268"/>
+        <location filename="../../app/gui/main_window.py" line="279"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="269"/>
+        <location filename="../../app/gui/main_window.py" line="280"/>
         <source>Drop training logs, model files or folders here, or paste a log (Ctrl+V).</source>
         <translation>将训练日志、模型文件或文件夹拖到这里，或粘贴日志（Ctrl+V）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="282"/>
+        <location filename="../../app/gui/main_window.py" line="293"/>
         <source>Open training logs or models</source>
         <translation>打开训练日志或模型</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="291"/>
+        <location filename="../../app/gui/main_window.py" line="302"/>
         <source>Add a sample of the training data</source>
         <translation>添加训练数据的样本</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="299"/>
+        <location filename="../../app/gui/main_window.py" line="310"/>
         <source>Add a sample of the validation data</source>
         <translation>添加验证数据的样本</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="307"/>
+        <location filename="../../app/gui/main_window.py" line="318"/>
         <source>Add a folder of images, one subfolder per class</source>
         <translation>添加图像文件夹（每个类别一个子文件夹）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="380"/>
+        <location filename="../../app/gui/main_window.py" line="391"/>
         <source>Saved {0}</source>
         <translation>已保存 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="414"/>
+        <location filename="../../app/gui/main_window.py" line="399"/>
+        <source>the fix helps</source>
+        <translation>修复有效</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="399"/>
+        <source>no clear difference</source>
+        <translation>没有明显差异</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="400"/>
+        <source>the fix makes it worse</source>
+        <translation>修复反而更差</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="402"/>
+        <source>Trial of {0}: {1} {2} against {3} for the original over {4} seed(s): {5}</source>
+        <translation>{0} 的试验：{1} 为 {2}，原设置为 {3}（{4} 个种子）：{5}</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="440"/>
         <source>Export report</source>
         <translation>导出报告</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="439"/>
+        <location filename="../../app/gui/main_window.py" line="465"/>
         <source>Report saved to {0}</source>
         <translation>报告已保存到 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="449"/>
+        <location filename="../../app/gui/main_window.py" line="475"/>
         <source>Report copied as Markdown</source>
         <translation>报告已复制为 Markdown</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="478"/>
+        <location filename="../../app/gui/main_window.py" line="504"/>
         <source>{0}  ({1}, {2} epoch(s))</source>
         <translation>{0}（{1}，{2} 轮）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="478"/>
+        <location filename="../../app/gui/main_window.py" line="504"/>
         <source>{0}  ({1}, {2} step(s))</source>
         <translation>{0}（{1}，{2} 步）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="481"/>
+        <location filename="../../app/gui/main_window.py" line="507"/>
         <source>{0}  ({1})</source>
         <translation>{0}（{1}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="484"/>
+        <location filename="../../app/gui/main_window.py" line="510"/>
         <source>{0}  ({1} model)</source>
         <translation>{0}（{1} 模型）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="488"/>
+        <location filename="../../app/gui/main_window.py" line="514"/>
         <source>{0}  (data sample, {1} row(s))</source>
         <translation>{0}（数据样本，{1} 行）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="499"/>
+        <location filename="../../app/gui/main_window.py" line="525"/>
         <source>inputs {0}</source>
         <translation>输入 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="501"/>
+        <location filename="../../app/gui/main_window.py" line="527"/>
         <source>{0} image file(s)</source>
         <translation>{0} 个图像文件</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="503"/>
+        <location filename="../../app/gui/main_window.py" line="529"/>
         <source>labels from {0}</source>
         <translation>标签来自 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="505"/>
+        <location filename="../../app/gui/main_window.py" line="531"/>
         <source>no labels</source>
         <translation>没有标签</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="507"/>
+        <location filename="../../app/gui/main_window.py" line="533"/>
         <source>classes: {0}</source>
         <translation>类别：{0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="542"/>
+        <location filename="../../app/gui/main_window.py" line="568"/>
         <source>Most likely cause: {0} ({1:.0%})</source>
         <translation>最可能的原因：{0}（{1:.0%}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="565"/>
+        <location filename="../../app/gui/main_window.py" line="591"/>
         <source>(none)</source>
         <translation>（无）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="569"/>
+        <location filename="../../app/gui/main_window.py" line="595"/>
         <source>Clear list</source>
         <translation>清空列表</translation>
     </message>
@@ -823,63 +853,83 @@
 <context>
     <name>Session</name>
     <message>
-        <location filename="../../app/gui/session.py" line="226"/>
+        <location filename="../../app/gui/session.py" line="258"/>
         <source>Reading {0}…</source>
-        <extracomment>runs or models were added or removed list[CaseDiagnosis], the current diagnosis a message naming the file and what was wrong message, fraction (-1 when idle) paths read successfully (for recent files) dict model path -&gt; the probe&apos;s measurements</extracomment>
+        <extracomment>runs or models were added or removed list[CaseDiagnosis], the current diagnosis a message naming the file and what was wrong message, fraction (-1 when idle) paths read successfully (for recent files) dict model path -&gt; the probe&apos;s measurements the patch id of the fix being tried one epoch of a trial arm (from the worker thread, queued) the judged trial (app.rules.verified.judge)</extracomment>
         <translation>正在读取 {0}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="233"/>
+        <location filename="../../app/gui/session.py" line="265"/>
         <source>The pasted text is empty.</source>
         <translation>粘贴的文本为空。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="237"/>
+        <location filename="../../app/gui/session.py" line="269"/>
         <source>pasted text {0}</source>
         <translation>粘贴的文本 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="237"/>
+        <location filename="../../app/gui/session.py" line="269"/>
         <source>pasted code {0}</source>
         <translation>粘贴的代码 {0}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="244"/>
+        <location filename="../../app/gui/session.py" line="276"/>
         <source>Reading the data sample {0}…</source>
         <translation>正在读取数据样本 {0}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="251"/>
+        <location filename="../../app/gui/session.py" line="283"/>
         <source>Add the sample of the training data first: the validation sample is compared with it.</source>
         <translation>请先添加训练数据的样本：验证样本要与它比较。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="255"/>
+        <location filename="../../app/gui/session.py" line="287"/>
         <source>Reading the validation sample {0}…</source>
         <translation>正在读取验证样本 {0}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="274"/>
+        <location filename="../../app/gui/session.py" line="306"/>
         <source>Probing the model on the data sample…</source>
         <translation>正在用数据样本探测模型…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="300"/>
+        <location filename="../../app/gui/session.py" line="316"/>
+        <source>Trying a fix needs the model file (.keras, .h5) of this run.</source>
+        <translation>试验修复需要这次运行的模型文件（.keras、.h5）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/session.py" line="319"/>
+        <source>Trying a fix trains on a data sample with labels: add one first (File ▸ Add data sample…).</source>
+        <translation>试验修复要在带标签的数据样本上训练：请先添加一个（文件 ▸ 添加数据样本…）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/session.py" line="324"/>
+        <source>This fix is a change to make by hand: it cannot be tried.</source>
+        <translation>这个修复需要手动修改：无法试验。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/session.py" line="326"/>
+        <source>Trying the fix on the data sample…</source>
+        <translation>正在数据样本上试验修复…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/session.py" line="354"/>
         <source>Diagnosing…</source>
         <translation>正在诊断…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="362"/>
+        <location filename="../../app/gui/session.py" line="428"/>
         <source>Internal error while {0}: {1}</source>
         <translation>{0}时发生内部错误：{1}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="363"/>
+        <location filename="../../app/gui/session.py" line="429"/>
         <source>diagnosing</source>
         <translation>诊断</translation>
     </message>
     <message>
-        <location filename="../../app/gui/session.py" line="363"/>
+        <location filename="../../app/gui/session.py" line="429"/>
         <source>reading</source>
         <translation>读取</translation>
     </message>

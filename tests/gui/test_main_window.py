@@ -3,6 +3,7 @@ evidence highlighting; language; errors; settings."""
 
 from __future__ import annotations
 
+import json
 import math
 import time
 import os
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QPushButton
 
 from tests.gui.conftest import FIXTURES, ROOT, open_and_wait
 
@@ -451,3 +452,43 @@ def test_the_probe_tab_lists_batchnorm_layers_with_their_moving_statistics(qtbot
     assert table.rowCount() == 2 and not table.isHidden() and table.item(0, 0).text() == "batch_normalization"
     window.probe_view.set_results({})
     assert window.probe_view.bn_table.isHidden()
+
+
+@pytest.mark.slow
+def test_try_this_fix_trains_both_setups_live_and_the_verdict_joins_the_ranking(qtbot, window, tmp_path):
+    # lr_high_sgd_mlp: SGD(5.0) diverges; its training arrays from the fixture's recipe
+    from tests.rules.test_probe_outputs import scenario_training_data
+
+    run = FIXTURES / "runs" / "lr_high_sgd_mlp"
+    open_and_wait(qtbot, window, [run / "console_v1.txt", run / "model.keras"])
+    x, y = scenario_training_data("lr_high_sgd_mlp")
+    np.savez(tmp_path / "sample.npz", x=x, y=y)
+    with qtbot.waitSignal(window.session.diagnosis_ready, timeout=120_000):
+        window.open_paths([str(tmp_path / "sample.npz")])
+    window.session.trial_budget, window.session.trial_seeds = 12.0, 2
+    window.findings.tree.setCurrentItem(window.findings.item_for("finding", lambda f: f.cause == "learning_rate_too_high"))
+    button = window.findings.fix_bar.findChild(QPushButton, "try_set_learning_rate")
+    assert button is not None and button.text() == "Try this fix"
+    epochs: list = []
+    window.session.trial_epoch.connect(epochs.append)
+    with qtbot.waitSignal(window.session.trial_ready, timeout=180_000) as ready:
+        button.click()
+        qtbot.waitUntil(lambda: len(epochs) >= 2, timeout=120_000)
+        assert window.isVisible()  # the window stays up while the worker trains
+    (trial,) = ready.args[0]["trials"]
+    assert trial["verdict"] == "helps"
+    assert set(window.trial_overlay.arms()) == {"original", "set_learning_rate"}
+    assert ("metrics", "set_learning_rate") in window.trial_overlay.bold
+    assert "the fix helps" in window.trial_verdict.text() and window.trial_verdict.isVisible()
+
+    def measured():
+        found = next((f for f in window.findings.findings() if f.cause == "learning_rate_too_high"), None)
+        return found is not None and any(e.code == "fix_helps_measured" for e in found.evidence)
+
+    qtbot.waitUntil(measured, timeout=30_000)  # the verdict is evidence after the diagnosis that follows
+    from app.report import render
+
+    markdown = render(window.report(), "md")
+    assert "### Fixes tried on the data sample" in markdown and "set_learning_rate (for learning_rate_too_high)" in markdown
+    document = json.loads(render(window.report(), "json"))
+    assert document["trials"][str(run / "model.keras")][0]["verdict"] == "helps"

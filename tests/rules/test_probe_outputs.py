@@ -24,25 +24,13 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNS = ROOT / "tests" / "fixtures" / "runs"
 
 
-class _Captured(Exception):
-    pass
-
-
 def scenario_training_data(run: str) -> tuple[np.ndarray, np.ndarray]:
-    """The training arrays of a fixture scenario, from its own recipe: it runs until it hands
-    them to fit (``_fit_light``), which is stopped there."""
-    spec = importlib.util.spec_from_file_location("make_fixtures_capture", ROOT / "tools" / "make_fixtures.py")
+    """The training arrays of a fixture scenario, from its own recipe (run up to its fit call:
+    ``tools/make_fixtures.py``'s ``training_arrays``)."""
+    spec = importlib.util.spec_from_file_location("make_fixtures_arrays", ROOT / "tools" / "make_fixtures.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-
-    def capture(phase, model, x_train, y_train, *args, **kwargs):
-        raise _Captured(x_train, y_train)
-
-    module._fit_light = capture
-    with pytest.raises(_Captured) as caught:
-        getattr(module, f"scenario_{run}")(None)
-    x, y = caught.value.args
-    return np.asarray(x), np.asarray(y)
+    return module.training_arrays(run)
 
 
 def _probe_run(run: str, budget: float = 30.0):

@@ -51,10 +51,10 @@ def test_lowering_a_rate_that_was_too_high_helps_and_the_epochs_stream():
     epochs: list = []
     result = _trial("lr_high_sgd_mlp", ["learning_rate_too_high"], epochs=epochs)
     (trial,) = result["trials"]
-    assert trial["verdict"] == "helps" and trial["metric"] == "val_label_accuracy"
+    assert trial["verdict"] == "helps" and trial["metric"] == "val_balanced_accuracy"
     assert trial["patched"]["mean"] > trial["original"]["mean"] + 0.2 and trial["seeds"] == 2
     assert {item["arm"] for item in epochs} == {"original", "set_learning_rate"}
-    assert {item["seed"] for item in epochs} == {0, 1} and all("val_label_accuracy" in item["logs"] for item in epochs)
+    assert {item["seed"] for item in epochs} == {0, 1} and all("val_balanced_accuracy" in item["logs"] for item in epochs)
     # the verdict is measured evidence for the cause's ranking
     loaded = load_path(RUNS / "lr_high_sgd_mlp" / "console_v1.txt")
     loaded.extend(load_path(RUNS / "lr_high_sgd_mlp" / "model.keras"))
@@ -119,7 +119,7 @@ def test_the_verdict_needs_a_clear_difference():
         std = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else 0.0
         return {"mean": mean, "std": std, "runs": len(values)}
 
-    metric = "val_label_accuracy"
+    metric = "val_balanced_accuracy"
     assert verdict(arm([0.5, 0.5, 0.5]), arm([0.91, 0.93, 0.89]), metric) == "helps"
     assert verdict(arm([0.9, 0.91, 0.92]), arm([0.5, 0.52, 0.48]), metric) == "worse"
     assert verdict(arm([0.80, 0.82, 0.81]), arm([0.83, 0.84, 0.82]), metric) == "no_difference"  # under 0.05

@@ -34,6 +34,7 @@ class FindingsPanel(QWidget):
     evidence_selected = Signal(dict)  #: the ``where`` of the selected symptom/evidence
     finding_selected = Signal(object)  #: the selected Finding (or None)
     fix_requested = Signal(object, object)  #: Fix, Finding
+    trial_requested = Signal(object, object)  #: Fix, Finding: "Try this fix"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -227,6 +228,13 @@ class FindingsPanel(QWidget):
             button.setToolTip(fix.code)
             button.clicked.connect(lambda _=False, f=fix, fd=finding: self.fix_requested.emit(f, fd))
             self.fix_layout.addWidget(button)
+            if fix.applicability != "manual":  # a file can carry it: it can be trained and compared
+                trial = QPushButton(self.tr("Try this fix"), self.fix_bar)
+                trial.setObjectName(f"try_{fix.id}")
+                trial.setToolTip(self.tr("Train the original and the patched setup briefly on the data sample "
+                                         "and compare them"))
+                trial.clicked.connect(lambda _=False, f=fix, fd=finding: self.trial_requested.emit(f, fd))
+                self.fix_layout.addWidget(trial)
         self.fix_layout.addStretch(1)
 
 
