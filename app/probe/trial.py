@@ -63,6 +63,7 @@ def run_trial(source_path: str, arms: list[dict[str, Any]], x: np.ndarray, y: np
                         _compile(model, copy.deepcopy(arm["config"]["compile_config"]), [])
                 if getattr(model, "optimizer", None) is None:
                     raise BuildError("the arm has no compile settings: there is no loss to train")
+                _adapt_normalization(model, x)
             except (Refused, BuildError) as error:
                 record["error"] = str(error)
                 continue
@@ -110,6 +111,15 @@ def _fit(keras: Any, model: Any, training: dict[str, Any], x: np.ndarray, y: np.
             "seconds": round(time.monotonic() - began, 2), "error": error,
             "settings": {"batch_size": batch, "shuffle": shuffle, "class_weight": bool(class_weight),
                          "callbacks": [type(c).__name__ for c in callbacks[1:]]}}
+
+
+def _adapt_normalization(model: Any, x: np.ndarray) -> None:
+    """Normalization layers without their mean and variance (as the insert_normalization patch
+    leaves them, to adapt on the training data) adapt on the trial's training split, as the
+    patch's code change tells the user to."""
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if type(layer).__name__ == "Normalization" and getattr(layer, "input_mean", None) is None:
+            layer.adapt(x)
 
 
 # The callbacks a patch can add, built from their names and plain settings (nothing else runs).
