@@ -944,6 +944,17 @@ def layer_activation(layer) -> str | None:
     return activation
 
 
+def output_activation(model, out_layer) -> str | None:
+    """The activation that makes the output: the output layer's, or for a Dropout/noise layer
+    at the end (fam_dropout_after_softmax_mlp) that of the layer before it."""
+    layer = out_layer
+    layers = list(model.layers)
+    while type(layer).__name__ in ("Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout") and layer in layers \
+            and layers.index(layer) > 0:
+        layer = layers[layers.index(layer) - 1]
+    return layer_activation(layer)
+
+
 def output_layer(model, index: int = 0):
     tensor = model.outputs[index]
     history = getattr(tensor, "_keras_history", None)
@@ -976,7 +987,7 @@ def describe_model(model, loss, *, from_logits: bool = False) -> dict:
         "params_total": int(model.count_params()),
         "params_trainable": int(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
         "layer_classes": [type(layer).__name__ for layer in model.layers],
-        "output_activation": layer_activation(out_layer),
+        "output_activation": output_activation(model, out_layer),
         "output_units": int(model.outputs[0].shape[-1]),
         "loss": first_loss,
         "from_logits": from_logits,
@@ -1743,8 +1754,8 @@ def scenario_fam_dropout_after_softmax_mlp(phase: Phase) -> dict:
     rs = np.random.RandomState(131)
     x, y = _tabular_classes(rs, 800)
     seed_everything(131, keras)
-    model = keras.Sequential([keras.Input((12,)), layers.Dense(32, activation="relu"),
-                              layers.Dense(16, activation="relu"), layers.Dense(3, activation="softmax"),
+    model = keras.Sequential([keras.Input((12,)), layers.Dense(64, activation="relu"),
+                              layers.Dense(32, activation="relu"), layers.Dense(3, activation="softmax"),
                               layers.Dropout(0.3)])
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     note = ("Dropout(0.3) after the softmax output: in training it zeroes 30 % of the probabilities and "

@@ -97,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     result["model"] = model
     if args.format == "json":
-        sys.stdout.write(json.dumps(_json_ready(result), indent=2, ensure_ascii=False) + "\n")
+        from app.core.serialize import json_ready
+
+        sys.stdout.write(json.dumps(json_ready(result), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(render_text(result, args.lang))
     return EXIT_OK
@@ -113,19 +115,6 @@ def _base_training(code: str | None, runs) -> dict:
     fit = runs[0].fit if runs else None
     return {key: value for key, value in (("batch_size", getattr(fit, "batch_size", None)),
                                            ("shuffle", getattr(fit, "shuffle", None))) if value is not None}
-
-
-def _json_ready(value):
-    """NaN/inf as text (the JSON is strict), as the rest of TrainDoc's JSON."""
-    from app.core.serialize import number
-
-    if isinstance(value, dict):
-        return {key: _json_ready(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_json_ready(item) for item in value]
-    if isinstance(value, float):
-        return number(value)
-    return value
 
 
 def render_text(result: dict, lang: str = "en") -> str:

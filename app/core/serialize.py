@@ -166,3 +166,15 @@ def model_to_dict(model: ModelSpec) -> dict[str, Any]:
 
 def _fit_to_dict(settings: Any) -> dict[str, Any]:
     return {k: v for k, v in settings.to_dict().items() if v is not None and k != "sources"}
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` (dicts, lists, numbers) with every float through :func:`number`: NaN/inf as
+    text, as strict JSON needs (a trial's histories, a probe's measurements)."""
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(item) for item in value]
+    if isinstance(value, float):
+        return number(value)
+    return value

@@ -20,9 +20,9 @@ def report_document(report: Any) -> dict[str, Any]:
                               dict(report.data) if report.data else None)
     trials = {case.probe_path: list(case.trials) for case in report.cases if case.trials}
     if trials:
-        from app.cli.verify_command import _json_ready
+        from app.core.serialize import json_ready
 
-        document["trials"] = _json_ready(trials)
+        document["trials"] = json_ready(trials)
     return document
 
 

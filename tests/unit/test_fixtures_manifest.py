@@ -29,7 +29,7 @@ SCENARIO_IDS = [
     "seed001_relu_input_adam", "healthy_mlp", "healthy_conv2d", "healthy_lstm", "healthy_conv1d",
     "multi_output", "lr_schedule", "keras2_tfkeras", "vgg16_config",
     # the labeled runs for the diagnosis benchmark ("artifacts": "light")
-    "fam_relu_cce_mlp", "fam_linear_bce_conv1d", "fam_relu_sparse_cce_conv2d", "mse_softmax_mlp",
+    "fam_relu_cce_mlp", "fam_dropout_after_softmax_mlp", "fam_linear_bce_conv1d", "fam_relu_sparse_cce_conv2d", "mse_softmax_mlp",
     "mse_sigmoid_lstm", "softmax_bce_mlp", "softmax_bce_conv1d", "lr_high_sgd_mlp",
     "lr_high_adam_conv2d", "lr_low_adam_mlp", "lr_low_adam_lstm", "sgd_no_momentum_mlp",
     "vanishing_sigmoid_mlp", "zeros_init_mlp", "dead_relu_conv1d", "exploding_init_mlp",
