@@ -246,6 +246,7 @@ class MainWindow(QMainWindow):
         self.findings.trial_requested.connect(
             lambda fix, finding: self.session.try_fix(fix, finding, self._model_path_of(finding)))
         s.trial_started.connect(lambda _: self.trial_overlay.clear())
+        s.contents_changed.connect(lambda: None if s.runs else self.trial_overlay.clear())  # Close all: the trial goes too
         s.trial_epoch.connect(self.trial_overlay.add_epoch)
         s.trial_ready.connect(self._on_trial)
 

@@ -492,3 +492,5 @@ def test_try_this_fix_trains_both_setups_live_and_the_verdict_joins_the_ranking(
     assert "### Fixes tried on the data sample" in markdown and "set_learning_rate (for learning_rate_too_high)" in markdown
     document = json.loads(render(window.report(), "json"))
     assert document["trials"][str(run / "model.keras")][0]["verdict"] == "helps"
+    window.session.close_all()
+    assert not window.trial_overlay.thin and not window.trial_overlay.bold and not window.session.trials
