@@ -20,8 +20,10 @@ from app.core.serialize import from_number
 
 LAST_EPOCHS = 3  # a run's result: the mean of its last epochs (one noisy epoch does not decide)
 # A clear difference: at least MIN_ACCURACY_EFFECT of validation accuracy (or MIN_LOSS_EFFECT of
-# the original's validation loss) and at least SE_FACTOR standard errors of the difference of
-# the two arms' means over the seeds.
+# the original's validation loss) and at least SE_FACTOR standard errors of it. Both arms of a
+# seed start from the same initialization, so the seeds pair them: the standard error is that of
+# the per-seed differences (what the seed does to both arms cancels), unpaired when a seed lacks
+# one of the arms.
 MIN_ACCURACY_EFFECT = 0.05
 MIN_LOSS_EFFECT = 0.1
 SE_FACTOR = 2.0
@@ -75,8 +77,22 @@ def trial_metric(arms: list[dict]) -> str:
     return "val_loss"
 
 
-def verdict(original: dict[str, Any], patched: dict[str, Any], metric: str) -> str:
-    """``helps``, ``worse`` or ``no_difference`` for the two arms' summaries."""
+def paired_differences(original_arm: dict, patched_arm: dict, metric: str) -> list[float]:
+    """Per seed that both arms ran to a finite result: patched minus original (better > 0)."""
+    sign = 1.0 if metric.endswith("accuracy") else -1.0
+    first = {run.get("seed"): _run_value(run, metric) for run in original_arm.get("runs") or []}
+    found = []
+    for run in patched_arm.get("runs") or []:
+        a, b = first.get(run.get("seed")), _run_value(run, metric)
+        if a is not None and b is not None and math.isfinite(a) and math.isfinite(b):
+            found.append(sign * (b - a))
+    return found
+
+
+def verdict(original: dict[str, Any], patched: dict[str, Any], metric: str,
+            paired: list[float] | None = None) -> str:
+    """``helps``, ``worse`` or ``no_difference`` for the two arms' summaries (``paired``: the
+    per-seed differences, when every seed ran both arms)."""
     a, b = original["mean"], patched["mean"]
     if not (patched["runs"] and original["runs"]):
         return "no_difference"
@@ -88,7 +104,11 @@ def verdict(original: dict[str, Any], patched: dict[str, Any], metric: str) -> s
         return "helps" if better else "worse"
     difference = (b - a) if higher_better else (a - b)
     effect = MIN_ACCURACY_EFFECT if higher_better else MIN_LOSS_EFFECT * abs(a)
-    error = math.sqrt(original["std"] ** 2 / original["runs"] + patched["std"] ** 2 / patched["runs"])
+    if paired and len(paired) == min(original["runs"], patched["runs"]) and len(paired) > 1:
+        mean = sum(paired) / len(paired)
+        error = math.sqrt(sum((d - mean) ** 2 for d in paired) / (len(paired) - 1) / len(paired))
+    else:
+        error = math.sqrt(original["std"] ** 2 / original["runs"] + patched["std"] ** 2 / patched["runs"])
     if abs(difference) >= effect and abs(difference) >= SE_FACTOR * error:
         return "helps" if difference > 0 else "worse"
     return "no_difference"
@@ -102,8 +122,10 @@ def judge(raw: dict[str, Any], not_tried: list[str] | None = None) -> dict[str, 
     trials = []
     for arm in arms[1:]:
         summary = _summary(arm, metric)
+        paired = paired_differences(arms[0], arm, metric)
         trials.append({"fix": arm.get("fix"), "cause": arm.get("cause"), "metric": metric,
-                       "verdict": verdict(original, summary, metric) if original is not None else "no_difference",
+                       "verdict": verdict(original, summary, metric, paired) if original is not None
+                       else "no_difference", "paired_differences": paired,
                        "original": original, "patched": summary, "seeds": raw.get("seeds"),
                        "seconds": raw.get("seconds")})
     return {"trials": trials, "original": original, "metric": metric, "seeds": raw.get("seeds"),

@@ -125,3 +125,8 @@ def test_the_verdict_needs_a_clear_difference():
     assert verdict(arm([0.80, 0.82, 0.81]), arm([0.83, 0.84, 0.82]), metric) == "no_difference"  # under 0.05
     assert verdict(arm([0.3, 0.9, 0.5]), arm([0.9, 0.4, 0.95]), metric) == "no_difference"  # within the noise
     assert verdict(arm([0.5]), arm([float("-inf")]), metric) == "worse"  # the patched run went NaN
+    # the seeds pair the arms (the same initialization): a gain every seed shows is clear even
+    # when the seeds themselves differ a lot (bn_moving_stats_conv2d: +0.185 and +0.127)
+    original, patched = arm([0.25, 0.43]), arm([0.435, 0.557])
+    assert verdict(original, patched, metric) == "no_difference"  # unpaired: within the seeds' spread
+    assert verdict(original, patched, metric, paired=[0.185, 0.127]) == "helps"
