@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
 EXIT_OK, EXIT_REFUSED = 0, 2
@@ -118,27 +117,15 @@ def _base_training(code: str | None, runs) -> dict:
 
 
 def render_text(result: dict, lang: str = "en") -> str:
-    from app.rules.verified import shown
+    from app.report.wording import trial_lines
 
     zh = lang.startswith("zh")
-    words = {"helps": ("the fix helps", "修复有效"), "no_difference": ("no clear difference", "没有明显差异"),
-             "worse": ("the fix makes it worse", "修复反而更差")}
     lines = [("在数据样本上试验修复" if zh else "Trial of the fixes on the data sample")
              + f" ({result.get('rows_train')} + {result.get('rows_validation')} rows, {result.get('seeds')} "
              + ("个种子" if zh else "seed(s)") + f", {result.get('seconds')} s):"]
-    for trial in result["trials"]:
-        original, patched = trial["original"], trial["patched"]
-
-        def spread(summary):
-            return f" ± {summary['std']:.2f}" if summary["runs"] > 1 and math.isfinite(summary["mean"]) else ""
-
-        lines.append(f"  {trial['fix']} [{trial['cause']}]: {trial['metric']} {shown(patched['mean'])}{spread(patched)} "
-                     + ("对比原设置" if zh else "vs original") + f" {shown(original['mean'])}{spread(original)}, "
-                     + f"{patched['epochs']} " + ("轮" if zh else "epochs each") + " — "
-                     + words[trial["verdict"]][1 if zh else 0])
-        for error in [patched.get("error"), *patched.get("run_errors", [])]:
-            if error:
-                lines.append(f"      {error}")
-    for message in result.get("not_tried") or []:
-        lines.append(f"  {message}")
+    for trial, line in zip(result["trials"], trial_lines(result["trials"], lang)):
+        lines.append(f"  {line}")
+        patched = trial["patched"]
+        lines.extend(f"      {error}" for error in [patched.get("error"), *patched.get("run_errors", [])] if error)
+    lines.extend(f"  {message}" for message in result.get("not_tried") or [])
     return "\n".join(lines) + "\n"

@@ -46,6 +46,12 @@ class Symptom:
     def describe(self, lang: str = "en") -> str:
         return self.detail.render(lang, self.params)
 
+    @property
+    def where(self) -> dict[str, Any]:
+        """Where the symptom is, as evidence about it says (``Evidence.where``: the curves' highlight)."""
+        return {"symptom": self.id, "metric": self.metric, "start": self.start, "end": self.end, "axis": self.axis,
+                "run": self.run}
+
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         return {
             "id": self.id,

@@ -54,6 +54,8 @@ class DataSample:
     files: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what was dropped or guessed
     validation: DataSample | None = None  # the validation_data sample given with it (--val-data)
+    # what app.rules.data measured of x and y, kept: every case's diagnosis and the reports read it
+    measured: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def rows(self) -> int:

@@ -79,8 +79,7 @@ def probe(source_path: str, config: dict[str, Any], x: np.ndarray | None, y: np.
             out["skipped"].append("activations: the model's input shape is not fixed (no synthetic inputs)")
         else:
             progress.report(0.8, "measuring activations on synthetic inputs")
-            batch = max(1, min(BATCH, BATCH_VALUES // max(1, int(np.prod(synthetic.shape[1:])))))
-            found = _activations(model, synthetic, batch, start + budget)
+            found = _activations(model, synthetic, _batch_rows(synthetic), start + budget)
             out.update(inputs="synthetic", rows=found.pop("rows_measured"), relu_layers=found["relu_layers"],
                        saturated_layers=found["saturated_layers"])
         out["seconds"] = round(time.monotonic() - start, 2)
@@ -90,7 +89,7 @@ def probe(source_path: str, config: dict[str, Any], x: np.ndarray | None, y: np.
         x = _decode_images(model, images)
     per_row = max(1, int(np.prod(x.shape[1:])))
     rows = max(MIN_ROWS, min(PROBE_ROWS, INPUT_VALUES // per_row))
-    batch = max(1, min(BATCH, BATCH_VALUES // per_row))
+    batch = _batch_rows(x)
     x = np.asarray(x[:rows], dtype=np.float32)
     y = None if y is None else np.asarray(y[:rows])
     out: dict[str, Any] = {"rows": int(x.shape[0]), "batch": batch, "notes": list(rebuilt.notes),
@@ -139,6 +138,11 @@ def probe(source_path: str, config: dict[str, Any], x: np.ndarray | None, y: np.
     out["seconds"] = round(time.monotonic() - start, 2)
     progress.report(1.0, "probe done")
     return out
+
+
+def _batch_rows(x: np.ndarray) -> int:
+    """Rows of ``x`` in one batch: BATCH, fewer for big inputs (at most BATCH_VALUES values)."""
+    return max(1, min(BATCH, BATCH_VALUES // max(1, int(np.prod(x.shape[1:])))))
 
 
 def _synthetic_inputs(model: Any) -> np.ndarray | None:
@@ -395,6 +399,29 @@ def _losses(model: Any, x: np.ndarray, y: np.ndarray, batch: int, deadline: floa
     return found
 
 
+def predicted_classes(table: np.ndarray) -> np.ndarray:
+    """The class each row of outputs (rows x units, finite) answers: argmax, or for one unit a
+    threshold at 0.5 (outputs within [0, 1]) or at 0 (a linear output)."""
+    if table.shape[1] == 1:
+        inside = table.min() >= 0 and table.max() <= 1
+        return (table[:, 0] > (0.5 if inside else 0.0)).astype(np.int64)
+    return np.argmax(table, axis=1)
+
+
+def class_labels(y: np.ndarray, units: int) -> np.ndarray | None:
+    """The labels as class ids (one-hot rows of ``units`` columns by argmax), or None when they
+    are no class ids (several columns, NaN, fractions)."""
+    labels = np.asarray(y)
+    if labels.dtype.kind not in "biuf":
+        return None
+    if labels.ndim == 2 and labels.shape[1] == units and units > 1:
+        labels = np.argmax(labels, axis=1)
+    labels = labels.reshape(labels.shape[0], -1)
+    if labels.shape[1] != 1 or not np.all(np.isfinite(labels)) or not np.all(labels == np.round(labels)):
+        return None
+    return labels[:, 0].astype(np.int64)
+
+
 def _output_facts(outputs: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     """What the inference-mode outputs say: the output units, their RMS, the share of the most predicted
     class, the accuracy against the labels (one unit: a threshold at 0.5 for outputs in [0, 1],
@@ -406,19 +433,12 @@ def _output_facts(outputs: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     if not np.all(np.isfinite(table)):
         return found
     found["output_rms"] = number(float(np.sqrt(np.mean(table * table))))  # the logits' scale for a linear output
-    if units == 1:
-        inside = table.min() >= 0 and table.max() <= 1
-        predicted = (table[:, 0] > (0.5 if inside else 0.0)).astype(np.int64)
-    else:
-        predicted = np.argmax(table, axis=1)
+    predicted = predicted_classes(table)
     counts = np.bincount(predicted)
     found["predicted_share"] = round(float(counts.max() / predicted.size), 4)
-    labels = np.asarray(y)
-    if labels.ndim == 2 and labels.shape[1] == units and units > 1:
-        labels = np.argmax(labels, axis=1)
-    labels = labels.reshape(labels.shape[0], -1)
-    if labels.shape[1] == 1 and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)):
-        found["accuracy_inference"] = round(float(np.mean(predicted == labels[:, 0].astype(np.int64))), 4)
+    labels = class_labels(y, units)
+    if labels is not None:
+        found["accuracy_inference"] = round(float(np.mean(predicted == labels)), 4)
     if units > 1 and table.min() >= 0 and np.allclose(table.sum(axis=1), 1.0, atol=1e-3):
         p = np.clip(table, 1e-12, 1.0)
         found["output_entropy"] = round(float(np.mean(-(p * np.log(p)).sum(axis=1)) / math.log(units)), 4)
@@ -446,15 +466,11 @@ def _gradients(model: Any, x: np.ndarray, y: np.ndarray) -> list[dict[str, Any]]
 
 def _learn_trial(config: dict[str, Any], trained: Any, x: np.ndarray, y: np.ndarray, deadline: float) -> dict[str, Any]:
     """A fresh copy of the model, trained full-batch on the first LEARN_ROWS rows with Adam."""
-    import copy
-
     import keras
 
-    from app.probe.rebuild import _build_model, _normalize_layers
+    from app.probe.rebuild import fresh_model
 
-    model_config = {key: value for key, value in copy.deepcopy(config).items() if key != "compile_config"}
-    _normalize_layers(model_config, [])
-    fresh = _build_model(model_config)
+    fresh = fresh_model(config)
     fresh.compile(optimizer=keras.optimizers.Adam(LEARN_RATE), loss=trained.loss)
     rows = min(LEARN_ROWS, x.shape[0], max(MIN_ROWS, BATCH_VALUES // max(1, int(np.prod(x.shape[1:])))))
     xs, ys = x[:rows], y[:rows]

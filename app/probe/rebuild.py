@@ -192,6 +192,14 @@ def _short(error: BaseException) -> str:
 INIT_SEED = 0
 
 
+def fresh_model(config: dict[str, Any], seed: int = INIT_SEED) -> Any:
+    """The model of the (checked) ``config`` newly initialized with ``seed``, not compiled: the
+    fresh copy the probe's learn trial and the A/B trial of a fix train."""
+    model_config = {key: value for key, value in copy.deepcopy(config).items() if key != "compile_config"}
+    _normalize_layers(model_config, [])
+    return _build_model(model_config, seed)
+
+
 def _build_model(model_config: dict[str, Any], seed: int = INIT_SEED) -> Any:
     import keras
 

@@ -34,7 +34,7 @@ def run_trial(source_path: str, arms: list[dict[str, Any]], x: np.ndarray, y: np
 
     from app.patches.allowlist import check_config
     from app.probe.client import Refused
-    from app.probe.rebuild import BuildError, _build_model, _compile, _normalize_layers, rebuilt_model
+    from app.probe.rebuild import BuildError, _compile, fresh_model, rebuilt_model
 
     start = time.monotonic()
     runs_total = max(1, seeds * len(arms))
@@ -56,9 +56,7 @@ def run_trial(source_path: str, arms: list[dict[str, Any]], x: np.ndarray, y: np
                 if from_saved:
                     model, _ = rebuilt_model(source_path, arm["config"])
                 else:
-                    model_config = {k: v for k, v in copy.deepcopy(arm["config"]).items() if k != "compile_config"}
-                    _normalize_layers(model_config, [])
-                    model = _build_model(model_config, seed=seed)
+                    model = fresh_model(arm["config"], seed)
                     if isinstance(arm["config"].get("compile_config"), dict):
                         _compile(model, copy.deepcopy(arm["config"]["compile_config"]), [])
                 if getattr(model, "optimizer", None) is None:
@@ -142,37 +140,34 @@ def _callbacks(keras: Any, entries: Any) -> list[Any]:
 
 def _balanced(y: np.ndarray) -> dict[int, float] | None:
     """class_weight="balanced": each class weighted by rows / (classes x its rows)."""
-    labels = np.asarray(y)
-    labels = labels.argmax(-1) if labels.ndim > 1 and labels.shape[-1] > 1 else labels.reshape(len(labels))
-    if labels.size == 0 or not np.all(labels == np.round(labels)) or labels.min() < 0:
+    from app.probe.measure import class_labels
+
+    array = np.asarray(y)
+    labels = class_labels(array, array.shape[1] if array.ndim == 2 else 1)
+    if labels is None or labels.size == 0 or labels.min() < 0:
         return None
-    counts = np.bincount(labels.astype(np.int64))
+    counts = np.bincount(labels)
     return {i: float(labels.size / (len(counts) * c)) for i, c in enumerate(counts) if c}
 
 
 def _balanced_accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float | None:
-    """The mean over the classes of (x, y) of the share of their rows predicted right (argmax;
-    one output unit: a threshold at 0.5, or at 0 for a linear output), when y holds class labels;
-    None otherwise. Balanced: a model that answers the majority class scores 1/C, as chance."""
+    """The mean over the classes of (x, y) of the share of their rows predicted right
+    (:func:`app.probe.measure.predicted_classes`), when y holds class labels; None otherwise.
+    Balanced: a model that answers the majority class scores 1/C, as chance."""
+    from app.probe.measure import class_labels, predicted_classes
+
     labels = np.asarray(y)
     if labels.dtype.kind not in "biuf" or not np.all(np.isfinite(labels)) or not np.all(labels == np.round(labels)):
-        return None
+        return None  # no class labels (before the predictions are computed for nothing)
     outputs = model.predict(x, verbose=0, batch_size=256)
     if isinstance(outputs, (list, tuple, dict)):
         return None
     table = np.asarray(outputs, dtype=np.float64).reshape(len(x), -1)
-    if labels.ndim == 2 and labels.shape[1] == table.shape[1] and table.shape[1] > 1:
-        labels = labels.argmax(axis=1)
-    labels = labels.reshape(len(labels), -1)
-    if labels.shape[1] != 1:
+    labels = class_labels(y, table.shape[1])
+    if labels is None:
         return None
-    labels = labels[:, 0].astype(np.int64)
     if not np.all(np.isfinite(table)):
         return 0.0  # outputs gone NaN: nothing is predicted right
-    if table.shape[1] == 1:
-        inside = table.min() >= 0 and table.max() <= 1
-        predicted = (table[:, 0] > (0.5 if inside else 0.0)).astype(np.int64)
-    else:
-        predicted = table.argmax(axis=1)
+    predicted = predicted_classes(table)
     recalls = [float(np.mean(predicted[labels == c] == c)) for c in np.unique(labels)]
     return float(np.mean(recalls)) if recalls else None

@@ -215,7 +215,7 @@ def _case(w: _Writer, index: int, case: CaseReport, report: Report, images: dict
                 w.add(f'<p class="meta">{e(label("layers_left_out", lang, count=model.layers_left_out))}</p>')
     if case.trials:
         w.add(f"<h3>{e(label('trials', lang))}</h3>",
-              "<ul>" + "".join(f"<li>{e(line)}</li>" for line in W.trial_lines(case, lang)) + "</ul>")
+              "<ul>" + "".join(f"<li>{e(line)}</li>" for line in W.trial_lines(case.trials, lang)) + "</ul>")
     if case.probe:
         w.add(f"<h3>{e(label('probe', lang))}</h3>", f"<p>{e(W.probe_line(case, lang))}</p>")
         if case.probe.get("skipped"):

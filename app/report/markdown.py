@@ -183,7 +183,7 @@ def _case(case: CaseReport, lang: str, include_all: bool) -> list[str]:
             out.append("")
     out += _probe(case, lang)
     if case.trials:
-        out += [f"### {label('trials', lang)}", ""] + [f"- {escape_inline(line)}" for line in W.trial_lines(case, lang)] + [""]
+        out += [f"### {label('trials', lang)}", ""] + [f"- {escape_inline(line)}" for line in W.trial_lines(case.trials, lang)] + [""]
     # Settings
     rows = W.settings_rows(case, lang)
     out += [f"### {label('settings', lang)}", ""]

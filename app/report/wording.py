@@ -33,22 +33,16 @@ def kind_name(kind: str, lang: str) -> str:
                  lang)
 
 
-def trial_lines(case: Any, lang: str) -> list[str]:
-    """One sentence per fix tried on the data sample: the metric of both arms and the verdict."""
-    from app.rules.verified import shown
+def trial_lines(trials: list, lang: str) -> list[str]:
+    """One sentence per fix tried on the data sample: the metric of both arms and the verdict
+    (the reports' section and ``traindoc verify``'s text)."""
+    from app.rules.verified import shown_summary
 
     lines = []
-    for trial in case.trials:
+    for trial in trials:
         original, patched = trial.get("original") or {}, trial.get("patched") or {}
-
-        def value(summary: dict) -> str:
-            mean = summary.get("mean", float("nan"))
-            spread = summary.get("std", 0.0)
-            return shown(mean) + (f" ± {spread:.2g}" if summary.get("runs", 0) > 1 and abs(mean) != float("inf")
-                                  and mean == mean else "")
-
         lines.append(label("trial_line", lang, fix=trial.get("fix"), cause=trial.get("cause"),
-                           metric=trial.get("metric"), patched=value(patched), original=value(original),
+                           metric=trial.get("metric"), patched=shown_summary(patched), original=shown_summary(original),
                            seeds=trial.get("seeds"), epochs=patched.get("epochs", 0),
                            verdict=label(f"verdict_{trial.get('verdict')}", lang)))
     return lines
@@ -68,16 +62,19 @@ def data_lines(data: Any, lang: str) -> list[str]:
                            else encoding, classes=labels.get("classes", 0),
                            largest=f"{100 * max(shares):.1f}" if shares else "–")
                      + (" " + label("data_sorted", lang) if labels.get("sorted_by_class") else ""))
-    for key, which in (("inputs", "data_inputs"), ("validation", "data_validation_inputs")):
-        part = data.get(key)
-        if key == "validation" and part:
-            lines.append(label("data_validation", lang, rows=part.get("rows", 0), shared=part.get("shared_rows", "–"),
-                               differ=part.get("labels_differ", "–")))
-            part = part.get("inputs")
-        if part:
-            lines.append(label(which, lang, low=cell(part.get("low")) or "–", high=cell(part.get("high")) or "–",
-                               mean_abs=cell(part.get("mean_abs")) or "–", nonfinite=part.get("nonfinite", 0),
-                               constant=part.get("constant_features", 0), features=part.get("features", 0)))
+    def inputs_line(key: str, inputs: dict) -> str:
+        return label(key, lang, low=cell(inputs.get("low")) or "–", high=cell(inputs.get("high")) or "–",
+                     mean_abs=cell(inputs.get("mean_abs")) or "–", nonfinite=inputs.get("nonfinite", 0),
+                     constant=inputs.get("constant_features", 0), features=inputs.get("features", 0))
+
+    if data.get("inputs"):
+        lines.append(inputs_line("data_inputs", data["inputs"]))
+    validation = data.get("validation")
+    if validation:
+        lines.append(label("data_validation", lang, rows=validation.get("rows", 0),
+                           shared=validation.get("shared_rows", "–"), differ=validation.get("labels_differ", "–")))
+        if validation.get("inputs"):
+            lines.append(inputs_line("data_validation_inputs", validation["inputs"]))
     return lines
 
 

@@ -77,10 +77,21 @@ class OverlapFacts:
         return self.shared / self.validation_rows if self.validation_rows else 0.0
 
 
+def _kept(sample: DataSample, key: str, measure):
+    """``measure(sample)``, once per sample (kept in ``sample.measured``: x and y do not change)."""
+    if key not in sample.measured:
+        sample.measured[key] = measure(sample)
+    return sample.measured[key]
+
+
 def label_facts(sample: DataSample | None) -> LabelFacts | None:
     """The labels' encoding, shares and order (``None`` without labels)."""
     if sample is None or sample.y is None or sample.y.size == 0:
         return None
+    return _kept(sample, "labels", _label_facts)
+
+
+def _label_facts(sample: DataSample) -> LabelFacts:
     y = np.asarray(sample.y, dtype=np.float64)
     if y.ndim > 2:
         y = y.reshape(y.shape[0], -1)
@@ -118,6 +129,10 @@ def input_facts(sample: DataSample | None) -> InputFacts | None:
     e.g. an image folder)."""
     if sample is None or sample.x is None or sample.x.size == 0 or sample.x.dtype.kind not in "biuf":
         return None
+    return _kept(sample, "inputs", _input_facts)
+
+
+def _input_facts(sample: DataSample) -> InputFacts:
     rows = int(sample.x.shape[0]) if sample.x.ndim else 1
     table = np.asarray(sample.x).reshape(rows, -1)
     constant = int(np.count_nonzero(np.all(table == table[:1], axis=0))) if rows >= CONSTANT_MIN_ROWS else 0

@@ -119,8 +119,7 @@ def _symptom_evidence(rule: CauseRule, ctx: Context) -> list[Evidence]:
                 text=symptom.detail,
                 weight=item.weight * symptom.strength,
                 params=dict(symptom.params),
-                where={"symptom": symptom.id, "metric": symptom.metric, "start": symptom.start,
-                       "end": symptom.end, "axis": symptom.axis, "run": symptom.run},
+                where=symptom.where,
                 source=symptom.source,
             ))
             break  # one piece of evidence per symptom kind (train and val both stuck count once)
@@ -220,8 +219,7 @@ def diagnose_context(ctx: Context) -> tuple[list[Symptom], list[Finding], list[N
 
 def _symptom_evidence_all(symptoms: Iterable[Symptom]) -> list[Evidence]:
     return [Evidence(kind="symptom", code=s.id, text=s.detail, weight=0.0, params=dict(s.params),
-                     where={"symptom": s.id, "metric": s.metric, "start": s.start, "end": s.end,
-                            "axis": s.axis, "run": s.run}, source=s.source) for s in symptoms]
+                     where=s.where, source=s.source) for s in symptoms]
 
 
 def diagnose(

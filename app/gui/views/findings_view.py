@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.diagnosis import Evidence, Finding, Fix, Symptom
+from app.core.diagnosis import Evidence, Finding, Fix
 from app.core.i18n import plural_forms
 
 ROLE = Qt.ItemDataRole.UserRole
@@ -191,7 +191,7 @@ class FindingsPanel(QWidget):
         self._show_details(finding)
         self.finding_selected.emit(finding)
         if kind == "symptom":
-            self.evidence_selected.emit(_where_of_symptom(obj))
+            self.evidence_selected.emit(obj.where)
         elif kind == "evidence" and (obj.where or obj.source is not None):
             where = dict(obj.where)
             if obj.source is not None and obj.source.line:
@@ -236,11 +236,6 @@ class FindingsPanel(QWidget):
                 trial.clicked.connect(lambda _=False, f=fix, fd=finding: self.trial_requested.emit(f, fd))
                 self.fix_layout.addWidget(trial)
         self.fix_layout.addStretch(1)
-
-
-def _where_of_symptom(symptom: Symptom) -> dict:
-    return {"symptom": symptom.id, "metric": symptom.metric, "start": symptom.start, "end": symptom.end,
-            "axis": symptom.axis, "run": symptom.run}
 
 
 def _bold(item: QTreeWidgetItem) -> None:

@@ -97,8 +97,7 @@ class ClassImbalance(CauseRule):
             if not frozen or not isinstance(level, (int, float)) or level < balanced + ABOVE_CHANCE_MARGIN:
                 continue
             yield evidence("symptom", "accuracy_frozen_above_chance", FROZEN_ABOVE, FROZEN_ABOVE_CHANCE_WEIGHT,
-                           where={"symptom": symptom.id, "metric": symptom.metric, "start": symptom.start,
-                                  "end": symptom.end, "axis": symptom.axis, "run": symptom.run},
+                           where=symptom.where,
                            source=symptom.source, metric=symptom.metric, level=round(float(level), 4),
                            chance=round(balanced, 4), classes=classes_text,
                            start=symptom.start, end=symptom.end, axis=symptom.axis,

@@ -226,8 +226,7 @@ def _accuracy_below_loss_bound(ctx: Context) -> Evidence | None:
             # static: the model's own loss (a crossentropy, checked by the caller) is what makes
             # the logged pair impossible; the curves alone would not say it
             return evidence("static", "accuracy_below_loss_bound", ACCURACY_BELOW_BOUND, ACCURACY_BELOW_BOUND_WEIGHT,
-                            where={"symptom": symptom.id, "metric": symptom.metric, "start": symptom.start,
-                                   "end": symptom.end, "axis": symptom.axis, "run": symptom.run},
+                            where=symptom.where,
                             loss=loss, bound=round(bound, 3), accuracy=accuracy,
                             metric=symptom.params.get("metric", "accuracy"))
     return None
